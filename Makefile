@@ -1,0 +1,102 @@
+# cz: Linux containers in lightweight KVM VMs, as small C tools.
+# make            build every tool into build/bin
+# make check      run all tests (TAP, through prove)
+# make bench      run the benchmarks, both sides in one run
+# make fuzz       run the fuzzers for a bounded time
+# make SAN=1      the same with ASan and UBSan, into build/san
+# make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+CC ?= cc
+MUSLCC ?= musl-gcc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -fno-strict-aliasing
+CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Ilib -MMD -MP
+PROVE ?= prove
+PROVE_FLAGS ?= --timer
+
+ifeq ($(SAN),1)
+BUILD ?= build/san
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build
+endif
+
+# Every tool is a directory of .c files; these are its libraries.
+oci-pull_LIBS = -lcurl -lyajl -lsodium -lpthread
+oci-unpack_LIBS = -larchive -lyajl -lsodium
+mkext4_LIBS = -larchive
+vmboot_LIBS = -lyajl -lsodium -lpthread
+vmexec_LIBS =
+netlinkctl_LIBS = -lyajl
+
+HOST_TOOLS := $(foreach t,oci-pull oci-unpack mkext4 vmboot vmexec netlinkctl,$(if $(wildcard $(t)/*.c),$(t)))
+BINS := $(HOST_TOOLS:%=$(BUILD)/bin/%)
+
+LIB_SRC := $(wildcard lib/*.c)
+# The part of lib/ that vminit links statically against musl: no
+# libraries but libc.
+LIB_MUSL_SRC := lib/err.c lib/xalloc.c lib/path.c lib/fsutil.c lib/progress.c
+LIB := $(BUILD)/lib/libcz.a
+LIB_MUSL := $(BUILD)/musl/libcz.a
+
+all: $(BINS) $(if $(shell command -v $(MUSLCC)),$(LIB_MUSL))
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/musl/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(MUSLCC) $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror -O2 -static -c -o $@ $<
+
+$(LIB): $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIB_MUSL): $(LIB_MUSL_SRC:%.c=$(BUILD)/musl/obj/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+define tool_rule
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+$(foreach t,$(HOST_TOOLS),$(eval $(call tool_rule,$(t))))
+
+# Unit tests of lib/, in C, printing TAP.
+$(BUILD)/tests/lib-test: tests/unit/lib-test.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lyajl -lsodium
+
+-include tests/vmhost/vmhost.mk
+
+check: all $(BUILD)/tests/lib-test
+	CZ_BIN=$(CURDIR)/$(BUILD)/bin CZ_BUILD=$(CURDIR)/$(BUILD) \
+		$(PROVE) $(PROVE_FLAGS) $(if $(TESTS),$(TESTS),tests/*.sh)
+
+bench: all
+	@for b in tests/bench/*.sh; do [ -e "$$b" ] || continue; \
+		echo "== $$b"; CZ_BIN=$(CURDIR)/$(BUILD)/bin sh "$$b" || exit 1; done
+
+fuzz:
+	@for f in tests/fuzz/*.sh; do [ -e "$$f" ] || continue; \
+		echo "== $$f"; sh "$$f" || exit 1; done
+
+kernel:
+	kernel/build
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
+	for m in man/*.1; do [ -e "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1; done; true
+	for m in man/*.8; do [ -e "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man8; done; true
+
+clean:
+	rm -rf build
+
+.PHONY: all check bench fuzz kernel install clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,95 @@
+# tap.sh: Test Anything Protocol helpers for the shell tests.
+# Source it from a test; every test is runnable alone and through prove.
+#   . "$(dirname "$0")/lib/tap.sh"
+#   ok 'description' command args...   passes when the command exits 0
+#   is "$got" "$want" 'description'     passes when the strings are equal
+#   skip_all 'why'                      the whole test cannot run here
+#   done_testing                        prints the plan and the exit status
+
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$TESTS_DIR/.." && pwd)
+BIN=${CZ_BIN:-$TOP/build/bin}
+CZ_CACHE=${CZ_CACHE:-/var/cache/cz}
+PATH=$BIN:$PATH
+export TESTS_DIR TOP BIN CZ_CACHE PATH
+
+_tap_n=0
+_tap_failed=0
+
+# A private scratch directory, removed with everything the test started.
+T=$(mktemp -d "${TMPDIR:-/tmp}/cz-test.XXXXXX")
+_tap_cleanups=
+at_exit() { _tap_cleanups="$*
+$_tap_cleanups"; }
+_tap_exit() {
+	rc=$?
+	while IFS= read -r c; do
+		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
+	done <<EOC
+$_tap_cleanups
+EOC
+	rm -rf "$T"
+	exit $rc
+}
+trap _tap_exit EXIT
+trap 'exit 130' INT TERM
+
+_tap_result() {	# status description
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
+diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
+
+ok() {
+	d=$1; shift
+	out=$("$@" 2>&1); st=$?
+	_tap_result $st "$d"
+	[ $st -eq 0 ] || diag "command: $* (exit $st)" "$out"
+	return $st
+}
+
+# Passes when the command fails with exactly the given exit status.
+fails() {
+	want=$1; d=$2; shift 2
+	out=$("$@" 2>&1); st=$?
+	[ $st -eq "$want" ]; r=$?
+	_tap_result $r "$d"
+	[ $r -eq 0 ] || diag "command: $* (exit $st, wanted $want)" "$out"
+	return $r
+}
+
+is() {
+	[ "$1" = "$2" ]; r=$?
+	_tap_result $r "$3"
+	[ $r -eq 0 ] || diag "got:  '$1'" "want: '$2'"
+	return $r
+}
+
+like() {	# text pattern description: the text contains the fixed string
+	case $1 in *"$2"*) r=0 ;; *) r=1 ;; esac
+	_tap_result $r "$3"
+	[ $r -eq 0 ] || diag "got:  '$1'" "want it to contain: '$2'"
+	return $r
+}
+
+skip_all() { echo "1..0 # skipped: $*"; exit 0; }
+
+# In CI a missing prerequisite is a failure, never a skip.
+need() {	# command why
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ -n "${CI:-}" ]; then
+		echo "Bail out! $1 missing: $2"; exit 1
+	fi
+	skip_all "$1 missing: $2"
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ $_tap_failed -eq 0 ]
+}
