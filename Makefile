@@ -37,19 +37,31 @@ BINS := $(HOST_TOOLS:%=$(BUILD)/bin/%)
 LIB_SRC := $(wildcard lib/*.c)
 # The part of lib/ that vminit links statically against musl: no
 # libraries but libc.
-LIB_MUSL_SRC := lib/err.c lib/xalloc.c lib/path.c lib/fsutil.c lib/progress.c
+LIB_MUSL_SRC := lib/err.c lib/xalloc.c lib/path.c lib/fsutil.c lib/progress.c \
+	$(wildcard lib/proto.c lib/netlink.c)
 LIB := $(BUILD)/lib/libcz.a
 LIB_MUSL := $(BUILD)/musl/libcz.a
 
-all: $(BINS) $(if $(shell command -v $(MUSLCC)),$(LIB_MUSL))
+# vminit is PID 1 in the guest: static, against musl and lib/ only.
+VMINIT := $(if $(wildcard vminit/*.c),$(BUILD)/bin/vminit)
+
+all: $(BINS) $(VMINIT) $(if $(shell command -v $(MUSLCC)),$(LIB_MUSL))
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/musl/obj/%.o: %.c
+# musl has no Linux UAPI headers of its own: lend it the kernel's.
+MUSL_KHDR := $(BUILD)/musl/kernel-headers
+$(MUSL_KHDR):
+	@mkdir -p $@
+	ln -sfn /usr/include/linux $@/linux
+	ln -sfn /usr/include/$(shell $(CC) -dumpmachine)/asm $@/asm
+	ln -sfn /usr/include/asm-generic $@/asm-generic
+
+$(BUILD)/musl/obj/%.o: %.c | $(MUSL_KHDR)
 	@mkdir -p $(@D)
-	$(MUSLCC) $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror -O2 -static -c -o $@ $<
+	$(MUSLCC) $(CPPFLAGS) -isystem $(MUSL_KHDR) -std=c11 -Wall -Wextra -Werror -O2 -static -c -o $@ $<
 
 $(LIB): $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 	@mkdir -p $(@D)
@@ -66,14 +78,20 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(LIB)
 endef
 $(foreach t,$(HOST_TOOLS),$(eval $(call tool_rule,$(t))))
 
+$(BUILD)/bin/vminit: $(patsubst %.c,$(BUILD)/musl/obj/%.o,$(wildcard vminit/*.c)) $(LIB_MUSL)
+	@mkdir -p $(@D)
+	$(MUSLCC) -static -o $@ $^
+
 # Unit tests of lib/, in C, printing TAP.
 $(BUILD)/tests/lib-test: tests/unit/lib-test.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lyajl -lsodium
 
--include tests/vmhost/vmhost.mk
+# Test helpers' own build rules; each fragment may add to CHECK_DEPS.
+CHECK_DEPS := $(BUILD)/tests/lib-test
+-include $(wildcard tests/*/*.mk)
 
-check: all $(BUILD)/tests/lib-test
+check: all $(CHECK_DEPS)
 	CZ_BIN=$(CURDIR)/$(BUILD)/bin CZ_BUILD=$(CURDIR)/$(BUILD) \
 		$(PROVE) $(PROVE_FLAGS) $(if $(TESTS),$(TESTS),tests/*.sh)
 
