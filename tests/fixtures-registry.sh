@@ -19,6 +19,12 @@ is "$(echo "$idx" | jq -r '[.manifests[].platform | .os + "/" + .architecture] |
 man=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/layers/manifests/latest")
 is "$(echo "$man" | jq '.layers | length')" 7 'layers image has 7 layers'
 
+deb=$(image_layout debian)
+ok 'debian image is a layout skopeo reads' skopeo inspect --raw "oci:$deb:latest"
+ok 'debian image pushes' registry_push debian debian
+man=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/debian/manifests/latest")
+is "$(echo "$man" | jq '.layers | length')" 2 'debian image has 2 layers'
+
 registry_start --htpasswd user:secret || { echo 'Bail out! registry did not start'; exit 1; }
 fails 22 'htpasswd registry refuses anonymous' curl -sf "$REGISTRY_URL/v2/"
 ok 'htpasswd registry takes the password' curl -sf -u user:secret "$REGISTRY_URL/v2/"
