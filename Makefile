@@ -24,10 +24,10 @@ BUILD ?= build
 endif
 
 # Every tool is a directory of .c files; these are its libraries.
-oci-pull_LIBS = -lcurl -lyajl -lsodium -lpthread
-oci-unpack_LIBS = -larchive -lyajl -lsodium
+oci-pull_LIBS = -lcurl -lyajl -lcrypto -lsodium -lpthread
+oci-unpack_LIBS = -larchive -lyajl -lcrypto -lsodium
 mkext4_LIBS = -larchive
-vmboot_LIBS = -lyajl -lsodium -lpthread
+vmboot_LIBS = -lyajl -lcrypto -lsodium -lpthread
 vmexec_LIBS =
 netlinkctl_LIBS = -lyajl
 
@@ -85,7 +85,7 @@ $(BUILD)/bin/vminit: $(patsubst %.c,$(BUILD)/musl/obj/%.o,$(wildcard vminit/*.c)
 # Unit tests of lib/, in C, printing TAP.
 $(BUILD)/tests/lib-test: tests/unit/lib-test.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lyajl -lsodium
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lyajl -lcrypto
 
 # Test helpers' own build rules; each fragment may add to CHECK_DEPS.
 CHECK_DEPS := $(BUILD)/tests/lib-test

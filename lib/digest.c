@@ -1,4 +1,4 @@
-/* digest.c: see digest.h. Hashing is libsodium's. */
+/* digest.c: see digest.h. Hashing is OpenSSL's libcrypto. */
 #include "digest.h"
 #include "err.h"
 
@@ -54,35 +54,38 @@ int digest_equal(const struct digest *a, const struct digest *b)
 
 void hasher_init(struct hasher *h, enum digest_alg alg)
 {
-	if (sodium_init() < 0)
-		die("libsodium failed to initialise");
 	h->alg = alg;
 	if (alg == DIGEST_SHA256)
-		crypto_hash_sha256_init(&h->u.s256);
+		SHA256_Init(&h->u.s256);
 	else
-		crypto_hash_sha512_init(&h->u.s512);
+		SHA512_Init(&h->u.s512);
 }
 
 void hasher_update(struct hasher *h, const void *buf, size_t len)
 {
 	if (h->alg == DIGEST_SHA256)
-		crypto_hash_sha256_update(&h->u.s256, buf, len);
+		SHA256_Update(&h->u.s256, buf, len);
 	else
-		crypto_hash_sha512_update(&h->u.s512, buf, len);
+		SHA512_Update(&h->u.s512, buf, len);
 }
 
 void hasher_final(struct hasher *h, struct digest *out)
 {
-	unsigned char raw[crypto_hash_sha512_BYTES];
-	size_t n = h->alg == DIGEST_SHA256 ? crypto_hash_sha256_BYTES
-					   : crypto_hash_sha512_BYTES;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[SHA512_DIGEST_LENGTH];
+	size_t i, n = h->alg == DIGEST_SHA256 ? SHA256_DIGEST_LENGTH
+					      : SHA512_DIGEST_LENGTH;
 
 	if (h->alg == DIGEST_SHA256)
-		crypto_hash_sha256_final(&h->u.s256, raw);
+		SHA256_Final(raw, &h->u.s256);
 	else
-		crypto_hash_sha512_final(&h->u.s512, raw);
+		SHA512_Final(raw, &h->u.s512);
 	out->alg = h->alg;
-	sodium_bin2hex(out->hex, sizeof out->hex, raw, n);
+	for (i = 0; i < n; i++) {
+		out->hex[2 * i] = hex[raw[i] >> 4];
+		out->hex[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out->hex[2 * n] = '\0';
 }
 
 void digest_buffer(enum digest_alg alg, const void *buf, size_t len,

@@ -1,0 +1,270 @@
+/* dirout.c: the merged tree written into a directory. Every path is
+ * opened under the root with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)
+ * (or, on kernels without it, one O_NOFOLLOW component at a time) and
+ * the last component is created with O_EXCL or the *at() call that
+ * never follows it: nothing outside the root is created, changed or
+ * followed, even if something else writes into the root meanwhile. */
+#include "output.h"
+#include "err.h"
+#include "fsutil.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#define COPY_BUF (1u << 20)
+
+struct dir_ctx {
+	int root;
+	int is_root;		/* may chown and mknod */
+	const struct spool *sp;
+	char *buf;
+	struct node **dirs;	/* in walk order, fixed up in reverse */
+	size_t ndirs, dircap;
+	struct node *pnode;	/* the parent directory pfd refers to */
+	int pfd;
+};
+
+/* Opens path (relative to root, "" for root) beneath root without
+ * following any symlink. */
+static int open_beneath(int root, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	char *p, *c, *next;
+	int fd, nfd;
+
+	if (!*path)
+		return openat(root, ".", flags | O_CLOEXEC);
+	fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	/* Older kernels: walk it one component at a time. */
+	p = xstrdup(path);
+	fd = openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (c = p; fd >= 0 && c; c = next) {
+		if ((next = strchr(c, '/')))
+			*next++ = '\0';
+		nfd = openat(fd, c, (next ? O_PATH | O_DIRECTORY : flags) |
+			     O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = nfd;
+	}
+	free(p);
+	return fd;
+}
+
+static int parent_fd(struct dir_ctx *c, struct node *n)
+{
+	char *p;
+
+	if (c->pnode == n->parent)
+		return c->pfd;
+	if (c->pfd >= 0)
+		close(c->pfd);
+	p = tree_path(n->parent);
+	if ((c->pfd = open_beneath(c->root, p, O_PATH | O_DIRECTORY)) < 0)
+		die("%s:", *p ? p : ".");
+	free(p);
+	c->pnode = n->parent;
+	return c->pfd;
+}
+
+static void soft_fail(const char *path, const char *what)
+{
+	if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)
+		warnf("%s: %s:", path, what);
+	else
+		die("%s: %s:", path, what);
+}
+
+/* Ownership, mode, xattrs, times, in that order: chown clears setuid. */
+static void set_attrs(struct dir_ctx *c, int fd, int pfd, const char *name,
+		      const struct inode *ino, const char *path)
+{
+	struct timespec ts[2] = {
+		{ .tv_sec = ino->mtime, .tv_nsec = ino->mtime_ns },
+		{ .tv_sec = ino->mtime, .tv_nsec = ino->mtime_ns },
+	};
+	char proc[64];
+	size_t i;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (c->is_root && fchownat(fd, "", ino->uid, ino->gid,
+				   AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		die("%s: chown:", path);
+	if (!S_ISLNK(ino->mode) && chmod(proc, ino->mode & 07777) < 0)
+		die("%s: chmod:", path);
+	for (i = 0; i < ino->nxattrs; i++)
+		if (setxattr(proc, ino->xattrs[i].name, ino->xattrs[i].value,
+			     ino->xattrs[i].len, 0) < 0)
+			soft_fail(path, ino->xattrs[i].name);
+	if (pfd >= 0 ? utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 :
+	    futimens(fd, ts) < 0)
+		die("%s: utimens:", path);
+}
+
+static void copy_data(struct dir_ctx *c, int fd, const struct inode *ino,
+		      const char *path)
+{
+	loff_t off = ino->data_off;
+	int64_t left = ino->size;
+	ssize_t n;
+
+	while (left > 0) {
+		n = copy_file_range(c->sp->fd, &off, fd, NULL, left, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			left -= n;
+			continue;
+		}
+		if (n == 0 || (errno != EXDEV && errno != ENOSYS &&
+			       errno != EINVAL && errno != EOPNOTSUPP))
+			die("%s: copying data:", path);
+		break;
+	}
+	while (left > 0) {
+		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
+		n = pread(c->sp->fd, c->buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("spool: %s: short read", path);
+		if (write_all(fd, c->buf, n) < 0)
+			die("%s: write:", path);
+		left -= n;
+		off += n;
+	}
+}
+
+static int create(struct node *n, void *arg)
+{
+	struct dir_ctx *c = arg;
+	struct inode *ino = n->ino;
+	char *path;
+	int pfd, fd;
+
+	if (S_ISDIR(ino->mode)) {
+		c->dirs = xgrow(c->dirs, &c->dircap, c->ndirs + 1,
+				sizeof(*c->dirs));
+		c->dirs[c->ndirs++] = n;
+	}
+	if (!n->parent)
+		return 0;
+	path = tree_path(n);
+	pfd = parent_fd(c, n);
+	if (ino->primary != n) {
+		char *target = tree_path(ino->primary);
+		int tfd = open_beneath(c->root, "", O_PATH | O_DIRECTORY);
+		char *slash = strrchr(target, '/');
+		if (slash) {
+			*slash = '\0';
+			close(tfd);
+			if ((tfd = open_beneath(c->root, target,
+						O_PATH | O_DIRECTORY)) < 0)
+				die("%s:", target);
+		}
+		if (linkat(tfd, slash ? slash + 1 : target, pfd, n->name, 0) < 0)
+			die("%s: hard link:", path);
+		close(tfd);
+		free(target);
+	} else if (S_ISDIR(ino->mode)) {
+		if (mkdirat(pfd, n->name, 0700) < 0)
+			die("%s: mkdir:", path);
+	} else if (S_ISREG(ino->mode)) {
+		fd = openat(pfd, n->name, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			die("%s:", path);
+		copy_data(c, fd, ino, path);
+		set_attrs(c, fd, -1, NULL, ino, path);
+		if (close(fd) < 0)
+			die("%s: close:", path);
+	} else {
+		if (S_ISLNK(ino->mode)) {
+			if (symlinkat(ino->symlink, pfd, n->name) < 0)
+				die("%s: symlink:", path);
+		} else if (mknodat(pfd, n->name, ino->mode & ~07777 & S_IFMT,
+				   ino->rdev) < 0) {
+			if (errno != EPERM || c->is_root)
+				die("%s: mknod:", path);
+			warnf("%s: mknod: skipped, not root", path);
+			free(path);
+			return 0;
+		}
+		if ((fd = openat(pfd, n->name, O_PATH | O_NOFOLLOW |
+				 O_CLOEXEC)) < 0)
+			die("%s:", path);
+		set_attrs(c, fd, pfd, n->name, ino, path);
+		close(fd);
+	}
+	free(path);
+	return 0;
+}
+
+static void fix_dir(struct dir_ctx *c, struct node *n)
+{
+	char *path = tree_path(n);
+	int fd = open_beneath(c->root, path, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		die("%s:", *path ? path : ".");
+	set_attrs(c, fd, -1, NULL, n->ino, *path ? path : ".");
+	close(fd);
+	free(path);
+}
+
+static void open_root(struct dir_ctx *c, const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		die("%s: mkdir:", dir);
+	if ((c->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die("%s:", dir);
+	if ((fd = dup(c->root)) < 0 || !(d = fdopendir(fd)))
+		die("%s:", dir);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			die("%s: not empty", dir);
+	closedir(d);
+}
+
+void dir_write(struct tree *t, const struct spool *sp, const char *dir)
+{
+	struct dir_ctx c;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.sp = sp;
+	c.pfd = -1;
+	c.is_root = geteuid() == 0;
+	c.buf = xmalloc(COPY_BUF);
+	umask(0);
+	open_root(&c, dir);
+	tree_walk(t, create, &c);
+	/* Directories last, deepest first: their modes may forbid writing
+	 * and their times would move as children arrived. */
+	for (i = c.ndirs; i-- > 0;)
+		fix_dir(&c, c.dirs[i]);
+	if (c.pfd >= 0)
+		close(c.pfd);
+	close(c.root);
+	free(c.dirs);
+	free(c.buf);
+}

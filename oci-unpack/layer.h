@@ -1,0 +1,23 @@
+/* layer.h: the first pass over one layer: decompress, verify both
+ * digests, copy file data into the spool, apply entries to the tree. */
+#ifndef OCI_UNPACK_LAYER_H
+#define OCI_UNPACK_LAYER_H
+
+#include "layout.h"
+#include "tree.h"
+
+#include <stdint.h>
+
+/* File data of every layer goes to one unlinked temporary file, so the
+ * second pass reads verified bytes and memory holds metadata only. */
+struct spool {
+	int fd;
+	int64_t end;
+};
+
+/* Applies layer number idx of img (0 = bottom) to t. Dies, naming the
+ * layer, on a bad archive, a hostile entry or a digest mismatch. */
+void layer_apply(int dirfd, const struct layer *l, int idx, struct tree *t,
+		 struct spool *sp);
+
+#endif

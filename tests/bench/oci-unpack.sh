@@ -1,0 +1,25 @@
+#!/bin/sh
+# oci-unpack against umoci unpack --rootless and against zcat of the same
+# layers, side by side on one Debian bookworm layout. Prints times and
+# ratios; asserts nothing.
+set -e
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${CZ_BIN:-$top/build/bin}
+lay=$("$top/tests/fixtures/unpack-debian.sh")
+w=$(mktemp -d "${TMPDIR:-/tmp}/cz-bench.XXXXXX")
+trap 'rm -rf "$w"' EXIT
+t() { s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+layers=$(python3 -c 'import json,sys
+l=sys.argv[1]; i=json.load(open(l+"/index.json"))["manifests"][0]["digest"].split(":")[1]
+m=json.load(open(l+"/blobs/sha256/"+i))
+print(" ".join(l+"/blobs/sha256/"+x["digest"].split(":")[1] for x in m["layers"]))' "$lay")
+cat $layers > /dev/null	# warm the page cache for every side alike
+zc=$(t sh -c "zcat $layers")
+um=$(t umoci unpack --rootless --image "$lay:debian:layered" "$w/u")
+od=$(t "$BIN/oci-unpack" -i "$lay" debian:layered -C "$w/d")
+ot=$(t sh -c "'$BIN/oci-unpack' -i '$lay' debian:layered > /dev/null")
+printf 'zcat of the layers          %6.2f s\n' "$zc"
+printf 'umoci unpack --rootless     %6.2f s\n' "$um"
+printf 'oci-unpack -C DIR           %6.2f s  (umoci / this = %.1fx)\n' "$od" "$(echo "$um / $od" | bc -l)"
+printf 'oci-unpack > /dev/null      %6.2f s  (umoci / this = %.1fx, this / zcat = %.2fx)\n' \
+	"$ot" "$(echo "$um / $ot" | bc -l)" "$(echo "$ot / $zc" | bc -l)"
