@@ -85,7 +85,7 @@ $(BUILD)/bin/vminit: $(patsubst %.c,$(BUILD)/musl/obj/%.o,$(wildcard vminit/*.c)
 # Unit tests of lib/, in C, printing TAP.
 $(BUILD)/tests/lib-test: tests/unit/lib-test.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lyajl -lcrypto
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) -lyajl -lcrypto
 
 # Test helpers' own build rules; each fragment may add to CHECK_DEPS.
 CHECK_DEPS := $(BUILD)/tests/lib-test
