@@ -7,6 +7,8 @@
 #   done_testing                        prints the plan and the exit status
 
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+# Tests in subdirectories (bench/, fuzz/) find tests/ above them.
+[ -f "$TESTS_DIR/lib/tap.sh" ] || TESTS_DIR=$(cd "$TESTS_DIR/.." && pwd)
 TOP=$(cd "$TESTS_DIR/.." && pwd)
 BIN=${CZ_BIN:-$TOP/build/bin}
 CZ_CACHE=${CZ_CACHE:-/var/cache/cz}
@@ -22,14 +24,14 @@ _tap_cleanups=
 at_exit() { _tap_cleanups="$*
 $_tap_cleanups"; }
 _tap_exit() {
-	rc=$?
+	_tap_rc=$?
 	while IFS= read -r c; do
 		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
 	done <<EOC
 $_tap_cleanups
 EOC
 	rm -rf "$T"
-	exit $rc
+	exit $_tap_rc
 }
 trap _tap_exit EXIT
 trap 'exit 130' INT TERM
@@ -46,36 +48,37 @@ _tap_result() {	# status description
 
 diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
 
+# Helpers' variables are prefixed: a test's own $d or $out stays its own.
 ok() {
-	d=$1; shift
-	out=$("$@" 2>&1); st=$?
-	_tap_result $st "$d"
-	[ $st -eq 0 ] || diag "command: $* (exit $st)" "$out"
-	return $st
+	_tap_d=$1; shift
+	_tap_out=$("$@" 2>&1); _tap_st=$?
+	_tap_result $_tap_st "$_tap_d"
+	[ $_tap_st -eq 0 ] || diag "command: $* (exit $_tap_st)" "$_tap_out"
+	return $_tap_st
 }
 
 # Passes when the command fails with exactly the given exit status.
 fails() {
-	want=$1; d=$2; shift 2
-	out=$("$@" 2>&1); st=$?
-	[ $st -eq "$want" ]; r=$?
-	_tap_result $r "$d"
-	[ $r -eq 0 ] || diag "command: $* (exit $st, wanted $want)" "$out"
-	return $r
+	_tap_want=$1; _tap_d=$2; shift 2
+	_tap_out=$("$@" 2>&1); _tap_st=$?
+	[ $_tap_st -eq "$_tap_want" ]; _tap_r=$?
+	_tap_result $_tap_r "$_tap_d"
+	[ $_tap_r -eq 0 ] || diag "command: $* (exit $_tap_st, wanted $_tap_want)" "$_tap_out"
+	return $_tap_r
 }
 
 is() {
-	[ "$1" = "$2" ]; r=$?
-	_tap_result $r "$3"
-	[ $r -eq 0 ] || diag "got:  '$1'" "want: '$2'"
-	return $r
+	[ "$1" = "$2" ]; _tap_r=$?
+	_tap_result $_tap_r "$3"
+	[ $_tap_r -eq 0 ] || diag "got:  '$1'" "want: '$2'"
+	return $_tap_r
 }
 
 like() {	# text pattern description: the text contains the fixed string
-	case $1 in *"$2"*) r=0 ;; *) r=1 ;; esac
-	_tap_result $r "$3"
-	[ $r -eq 0 ] || diag "got:  '$1'" "want it to contain: '$2'"
-	return $r
+	case $1 in *"$2"*) _tap_r=0 ;; *) _tap_r=1 ;; esac
+	_tap_result $_tap_r "$3"
+	[ $_tap_r -eq 0 ] || diag "got:  '$1'" "want it to contain: '$2'"
+	return $_tap_r
 }
 
 skip_all() { echo "1..0 # skipped: $*"; exit 0; }

@@ -1,0 +1,457 @@
+/* fetch.c: see fetch.h. */
+#include "fetch.h"
+#include "err.h"
+#include "fsutil.h"
+#include "progress.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROGRESS_MS 100
+#define POLL_MS 100
+
+enum xstate { X_WAIT, X_RUN, X_DONE };
+
+struct xfer {
+	struct blob_job *job;
+	enum xstate state;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct reg_resp resp;
+	char errbuf[CURL_ERROR_SIZE];
+	int fd;
+	char *part;
+	int private_part;	/* another run holds the shared partial */
+	struct hasher h;
+	unsigned long long have;	/* bytes in the file and the hasher */
+	unsigned long long from;	/* where this request started */
+	int attempts, reauthed, restarted, body_started;
+	long status;
+	char *errbody;
+	size_t errlen;
+	char fail[256];		/* why the write callback stopped a transfer */
+	long long wake;		/* monotonic ms at which to (re)start */
+};
+
+const char *blob_status_name(enum blob_status s)
+{
+	static const char *const names[] = { "pending", "present", "fetched", "resumed", "failed" };
+	return names[s];
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *short_hex(const struct desc *d)
+{
+	static char buf[13];
+	snprintf(buf, sizeof buf, "%.12s", d->digest.hex);
+	return buf;
+}
+
+static void reset_data(struct xfer *x)
+{
+	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
+		warnf("%s:", x->part);
+	hasher_init(&x->h, x->job->desc->digest.alg);
+	x->have = 0;
+	x->job->resumed_from = 0;
+}
+
+/* Opens (or finds) the partial file and re-hashes what it holds.
+ * 1: the blob is already in the store; 0: ready; -1: failed. */
+static int open_partial(const struct store *s, struct xfer *x)
+{
+	const struct desc *d = x->job->desc;
+	char buf[1 << 16];
+	struct stat st;
+	ssize_t n;
+
+	if (store_has_blob(s, &d->digest, d->size))
+		return 1;
+	x->part = store_partial_path(s, &d->digest);
+	if ((x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		warnf("%s:", x->part);
+		return -1;
+	}
+	if (flock(x->fd, LOCK_EX | LOCK_NB) < 0) {
+		/* Another oci-pull is fetching it: fetch our own copy. */
+		close(x->fd);
+		free(x->part);
+		x->part = xasprintf("%s/.partial/%s-%.16s.XXXXXX", s->dir,
+				    digest_alg_name(d->digest.alg), d->digest.hex);
+		if ((x->fd = mkostemp(x->part, O_CLOEXEC)) < 0 || fchmod(x->fd, 0644) < 0) {
+			warnf("%s:", x->part);
+			return -1;
+		}
+		x->private_part = 1;
+	} else if (store_has_blob(s, &d->digest, d->size)) {
+		/* Renamed into place between our check and our open. */
+		unlink(x->part);
+		return 1;
+	}
+	hasher_init(&x->h, d->digest.alg);
+	if (fstat(x->fd, &st) < 0) {
+		warnf("%s:", x->part);
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > d->size && ftruncate(x->fd, 0) < 0) {
+		warnf("%s:", x->part);
+		return -1;
+	}
+	x->have = 0;
+	while ((n = read(x->fd, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			warnf("%s:", x->part);
+			return -1;
+		}
+		hasher_update(&x->h, buf, (size_t)n);
+		x->have += (unsigned long long)n;
+	}
+	x->job->resumed_from = x->have;
+	if (x->have)
+		debugf("%s: resuming at %llu of %llu bytes", short_hex(d), x->have, d->size);
+	return 0;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	const struct desc *d = x->job->desc;
+	size_t n = size * nmemb;
+
+	if (!x->body_started) {
+		x->body_started = 1;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		if (x->status == 200 && x->have > 0) {
+			debugf("%s: server ignored Range, starting over", short_hex(d));
+			reset_data(x);
+		} else if (x->status == 206) {
+			unsigned long long start;
+			if (sscanf(x->resp.content_range, "bytes %llu-", &start) != 1 ||
+			    start != x->have) {
+				snprintf(x->fail, sizeof x->fail,
+					 "bad Content-Range \"%.60s\" for a request from byte %llu",
+					 x->resp.content_range, x->have);
+				return 0;
+			}
+		}
+	}
+	if (x->status / 100 != 2) {
+		size_t room = REG_ERRBODY_MAX - x->errlen;
+		if (n < room)
+			room = n;
+		x->errbody = xrealloc(x->errbody, x->errlen + room + 1);
+		memcpy(x->errbody + x->errlen, data, room);
+		x->errlen += room;
+		x->errbody[x->errlen] = '\0';
+		return n;
+	}
+	if (n > d->size - x->have) {
+		snprintf(x->fail, sizeof x->fail, "server sent more than the %llu bytes of its descriptor",
+			 d->size);
+		return 0;
+	}
+	if (write_all(x->fd, data, n) < 0) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+		return 0;
+	}
+	hasher_update(&x->h, data, n);
+	x->have += n;
+	return n;
+}
+
+static void start(struct registry *r, CURLM *multi, struct xfer *x)
+{
+	const struct desc *d = x->job->desc;
+	char *url = xasprintf("%s/v2/%s/blobs/%s", r->base, r->repo, d->digest_str);
+	const char *auth = reg_auth_header(r);
+
+	x->easy = reg_easy(r, url, &x->resp);
+	free(url);
+	x->hdrs = NULL;
+	if (auth)
+		x->hdrs = curl_slist_append(x->hdrs, auth);
+	if (x->have > 0) {
+		char range[64];
+		snprintf(range, sizeof range, "Range: bytes=%llu-", x->have);
+		x->hdrs = curl_slist_append(x->hdrs, range);
+	}
+	x->from = x->have;
+	x->body_started = 0;
+	x->status = 0;
+	x->fail[0] = x->errbuf[0] = '\0';
+	free(x->errbody);
+	x->errbody = NULL;
+	x->errlen = 0;
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	debugf("GET blob %s from byte %llu", short_hex(d), x->have);
+	if (curl_multi_add_handle(multi, x->easy) != CURLM_OK)
+		die("curl_multi_add_handle failed");
+	x->state = X_RUN;
+}
+
+static void stop(CURLM *multi, struct xfer *x)
+{
+	if (x->easy) {
+		curl_multi_remove_handle(multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+}
+
+static void release(struct xfer *x)
+{
+	if (x->fd >= 0) {
+		close(x->fd);
+		x->fd = -1;
+	}
+	if (x->private_part && x->part)
+		unlink(x->part);
+	free(x->part);
+	x->part = NULL;
+	free(x->errbody);
+	x->errbody = NULL;
+	reg_resp_free(&x->resp);
+}
+
+static int give_up(struct xfer *x, const char *fmt, const char *why)
+{
+	warnf(fmt, x->job->desc->digest_str, why);
+	x->job->status = BLOB_FAILED;
+	x->state = X_DONE;
+	return -1;
+}
+
+static void retry_later(struct xfer *x, long ms)
+{
+	debugf("%s: retry %d in %ld ms", short_hex(x->job->desc), x->attempts, ms);
+	x->wake = now_ms() + ms;
+	x->state = X_WAIT;
+}
+
+/* The whole blob is in the file: verify it and move it into place. */
+static int finish(const struct store *s, struct xfer *x)
+{
+	const struct desc *d = x->job->desc;
+	struct digest got;
+	char gs[DIGEST_MAX_STR + 1];
+
+	hasher_final(&x->h, &got);
+	if (!digest_equal(&got, &d->digest)) {
+		digest_format(&got, gs);
+		if (x->job->resumed_from > 0 && !x->restarted) {
+			/* The old partial may be what is wrong: once from 0. */
+			debugf("%s: resumed blob does not verify, starting over", short_hex(d));
+			x->restarted = 1;
+			reset_data(x);
+			x->state = X_WAIT;
+			x->wake = 0;
+			return 0;
+		}
+		reset_data(x);
+		if (!x->private_part)
+			unlink(x->part);
+		return give_up(x, "blob %s: digest mismatch: received %s", gs);
+	}
+	if (store_commit(s, x->part, &d->digest) < 0)
+		return give_up(x, "blob %s: %s", "cannot move into the store");
+	x->private_part = 0;	/* renamed: nothing left to remove */
+	x->job->status = x->job->resumed_from ? BLOB_RESUMED : BLOB_FETCHED;
+	x->state = X_DONE;
+	release(x);
+	return 0;
+}
+
+static int done(struct registry *r, const struct store *s, struct xfer *x, CURLcode cc)
+{
+	const struct desc *d = x->job->desc;
+	char text[1024];
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	x->attempts++;
+	if (x->fail[0]) {
+		if (!x->private_part && strstr(x->fail, "more than")) {
+			reset_data(x);
+			unlink(x->part);
+		}
+		return give_up(x, "blob %s: %s", x->fail);
+	}
+	if (cc != CURLE_OK) {
+		if (reg_retryable(cc, 0) && x->attempts < REG_MAX_ATTEMPTS) {
+			retry_later(x, reg_backoff_ms(x->attempts, NULL));
+			return 0;
+		}
+		if (cc == CURLE_PARTIAL_FILE)
+			return give_up(x, "blob %s: truncated body (%s)", x->errbuf);
+		return give_up(x, "blob %s: %s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
+	}
+	if (x->status == 401 && !x->reauthed) {
+		x->reauthed = 1;
+		if (reg_reauth(r, &x->resp) == 0) {
+			retry_later(x, 0);
+			return 0;
+		}
+	}
+	if (x->status == 416 && !x->restarted) {
+		x->restarted = 1;
+		reset_data(x);
+		retry_later(x, 0);
+		return 0;
+	}
+	if (x->status / 100 == 2) {
+		if (x->have < d->size) {
+			snprintf(text, sizeof text, "truncated: %llu of %llu bytes", x->have, d->size);
+			if (x->attempts < REG_MAX_ATTEMPTS) {
+				debugf("%s: %s", short_hex(d), text);
+				retry_later(x, reg_backoff_ms(x->attempts, NULL));
+				return 0;
+			}
+			return give_up(x, "blob %s: %s", text);
+		}
+		return finish(s, x);
+	}
+	if (reg_retryable(CURLE_OK, x->status) && x->attempts < REG_MAX_ATTEMPTS) {
+		retry_later(x, reg_backoff_ms(x->attempts, &x->resp));
+		return 0;
+	}
+	reg_error_text(x->status, x->errbody, x->errlen, text, sizeof text);
+	return give_up(x, "blob %s: %s", text);
+}
+
+static void show_progress(struct xfer *xs, size_t n)
+{
+	static long long last;
+	unsigned long long have = 0, total = 0;
+	char line[512], a[16], b[16];
+	size_t i, off, ndone = 0;
+	long long now = now_ms();
+
+	if (!progress_enabled() || now - last < PROGRESS_MS)
+		return;
+	last = now;
+	for (i = 0; i < n; i++) {
+		total += xs[i].job->desc->size;
+		if (xs[i].job->status != BLOB_PENDING) {
+			have += xs[i].job->desc->size;
+			ndone++;
+		} else {
+			have += xs[i].have;
+		}
+	}
+	off = (size_t)snprintf(line, sizeof line, "blobs %zu/%zu, %s / %s", ndone, n,
+			       human_size(have, a), human_size(total, b));
+	for (i = 0; i < n && off < sizeof line - 40; i++)
+		if (xs[i].state == X_RUN && xs[i].job->desc->size)
+			off += (size_t)snprintf(line + off, sizeof line - off, "  %.8s %llu%%",
+						xs[i].job->desc->digest.hex,
+						xs[i].have * 100 / xs[i].job->desc->size);
+	progress_line("%s", line);
+}
+
+int fetch_blobs(struct registry *r, const struct store *s,
+		struct blob_job *jobs, size_t n, int parallel)
+{
+	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
+	CURLM *multi = curl_multi_init();
+	size_t i, running = 0, left = 0;
+	int rc = 0;
+
+	if (!multi)
+		die("curl_multi_init failed");
+	/* Several transfers to one registry share connections where HTTP/2
+	 * can multiplex, else open their own. */
+	curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	for (i = 0; i < n; i++) {
+		struct xfer *x = &xs[i];
+		x->job = &jobs[i];
+		x->fd = -1;
+		x->state = X_DONE;
+		if (jobs[i].status != BLOB_PENDING)
+			continue;
+		int o = open_partial(s, x);
+		if (o < 0) {
+			jobs[i].status = BLOB_FAILED;
+			rc = -1;
+			break;
+		}
+		if (o == 1) {
+			jobs[i].status = BLOB_PRESENT;
+			release(x);
+			continue;
+		}
+		if (x->have == x->job->desc->size) {	/* complete partial */
+			if (finish(s, x) < 0) {
+				rc = -1;
+				break;
+			}
+			if (x->state == X_DONE)
+				continue;
+		}
+		x->state = X_WAIT;
+		left++;
+	}
+	while (rc == 0 && left > 0) {
+		long long now = now_ms(), next = now + POLL_MS;
+		int still;
+		CURLMsg *msg;
+
+		for (i = 0; i < n && running < (size_t)parallel; i++)
+			if (xs[i].state == X_WAIT && xs[i].wake <= now) {
+				start(r, multi, &xs[i]);
+				running++;
+			}
+		curl_multi_perform(multi, &still);
+		while ((msg = curl_multi_info_read(multi, &still))) {
+			struct xfer *x;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			CURLcode cc = msg->data.result;
+			running--;
+			if (done(r, s, x, cc) < 0)
+				rc = -1;
+			stop(multi, x);
+			if (x->state == X_DONE)
+				left--;
+		}
+		show_progress(xs, n);
+		if (rc < 0 || left == 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (xs[i].state == X_WAIT && xs[i].wake < next)
+				next = xs[i].wake;
+		long wait = next > now ? (long)(next - now) : 0;
+		if (running > 0 || wait > 0)
+			curl_multi_poll(multi, NULL, 0, (int)(wait > POLL_MS ? POLL_MS : wait), NULL);
+	}
+	progress_clear();
+	for (i = 0; i < n; i++) {
+		stop(multi, &xs[i]);
+		release(&xs[i]);
+	}
+	curl_multi_cleanup(multi);
+	free(xs);
+	return rc;
+}

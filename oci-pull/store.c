@@ -1,0 +1,254 @@
+/* store.c: see store.h. */
+#include "store.h"
+#include "err.h"
+#include "fsutil.h"
+#include "json.h"
+#include "path.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LAYOUT_JSON "{\"imageLayoutVersion\":\"1.0.0\"}"
+#define EMPTY_INDEX "{\"schemaVersion\":2,\"manifests\":[]}"
+#define REF_NAME_KEY "org.opencontainers.image.ref.name"
+
+static int ensure_file(const char *dir, const char *name, const char *content)
+{
+	char *p = path_join(dir, name);
+	int rc = 0;
+
+	if (access(p, F_OK) < 0) {
+		if (errno != ENOENT || write_file_atomic(p, content, strlen(content)) < 0) {
+			warnf("%s:", p);
+			rc = -1;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static int lock_store(const struct store *s)
+{
+	char *p = path_join(s->dir, ".lock");
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		warnf("%s:", p);
+	else if (flock(fd, LOCK_EX) < 0) {
+		warnf("%s: lock:", p);
+		close(fd);
+		fd = -1;
+	}
+	free(p);
+	return fd;
+}
+
+int store_open(struct store *s, const char *dir)
+{
+	char *p;
+	int lk, rc = 0;
+
+	s->dir = xstrdup(dir);
+	if (mkdir_p(dir, 0755) < 0) {
+		warnf("%s:", dir);
+		return -1;
+	}
+	for (const char *sub = "blobs/sha256\0blobs/sha512\0.partial\0"; *sub;
+	     sub += strlen(sub) + 1) {
+		p = path_join(dir, sub);
+		if (mkdir_p(p, 0755) < 0) {
+			warnf("%s:", p);
+			rc = -1;
+		}
+		free(p);
+	}
+	if (rc < 0 || (lk = lock_store(s)) < 0)
+		return -1;
+	/* oci-layout last: its presence says the layout is complete. */
+	if (ensure_file(dir, "index.json", EMPTY_INDEX) < 0 ||
+	    ensure_file(dir, "oci-layout", LAYOUT_JSON) < 0)
+		rc = -1;
+	close(lk);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	free(s->dir);
+	s->dir = NULL;
+}
+
+char *store_blob_path(const struct store *s, const struct digest *d)
+{
+	return xasprintf("%s/blobs/%s/%s", s->dir, digest_alg_name(d->alg), d->hex);
+}
+
+char *store_partial_path(const struct store *s, const struct digest *d)
+{
+	return xasprintf("%s/.partial/%s-%s", s->dir, digest_alg_name(d->alg), d->hex);
+}
+
+int store_has_blob(const struct store *s, const struct digest *d,
+		   unsigned long long size)
+{
+	char *p = store_blob_path(s, d);
+	struct stat st;
+	int r = stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		(unsigned long long)st.st_size == size;
+
+	free(p);
+	return r;
+}
+
+int store_commit(const struct store *s, const char *tmp, const struct digest *d)
+{
+	char *p = store_blob_path(s, d);
+	int rc = 0;
+
+	if (rename(tmp, p) < 0) {
+		warnf("%s:", p);
+		rc = -1;
+	}
+	free(p);
+	return rc;
+}
+
+int store_sync(const struct store *s)
+{
+	int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0) {
+		warnf("%s: sync:", s->dir);
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int store_put_buffer(const struct store *s, const struct digest *d,
+		     const void *buf, size_t len)
+{
+	struct digest got;
+	char *tmp;
+	int fd, rc = -1;
+
+	digest_buffer(d->alg, buf, len, &got);
+	if (!digest_equal(&got, d)) {
+		warnf("blob %s:%s: digest mismatch", digest_alg_name(d->alg), d->hex);
+		return -1;
+	}
+	if (store_has_blob(s, d, len))
+		return 0;
+	tmp = xasprintf("%s/.partial/tmp.%ld.XXXXXX", s->dir, (long)getpid());
+	if ((fd = mkstemp(tmp)) < 0) {
+		warnf("%s:", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0644) < 0 || write_all(fd, buf, len) < 0) {
+		warnf("%s:", tmp);
+		close(fd);
+		unlink(tmp);
+	} else if (close(fd) < 0) {
+		warnf("%s:", tmp);
+		unlink(tmp);
+	} else if (store_commit(s, tmp, d) < 0) {
+		unlink(tmp);
+	} else {
+		rc = 0;
+	}
+	free(tmp);
+	return rc;
+}
+
+static void gen_descriptor(yajl_gen g, const struct store_ref *ref)
+{
+	yajl_gen_map_open(g);
+	json_gen_kv(g, "mediaType", ref->media_type);
+	json_gen_kv(g, "digest", ref->digest);
+	json_gen_kint(g, "size", (long long)ref->size);
+	json_gen_str(g, "annotations");
+	yajl_gen_map_open(g);
+	json_gen_kv(g, REF_NAME_KEY, ref->name);
+	yajl_gen_map_close(g);
+	if (ref->os && ref->arch) {
+		json_gen_str(g, "platform");
+		yajl_gen_map_open(g);
+		json_gen_kv(g, "architecture", ref->arch);
+		json_gen_kv(g, "os", ref->os);
+		if (ref->variant && *ref->variant)
+			json_gen_kv(g, "variant", ref->variant);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+int store_add_ref(const struct store *s, const struct store_ref *ref)
+{
+	char *path = path_join(s->dir, "index.json"), *buf = NULL, jerr[128];
+	const unsigned char *out;
+	size_t len, outlen, i;
+	yajl_val idx = NULL, mans;
+	yajl_gen g;
+	int lk, rc = -1;
+
+	if ((lk = lock_store(s)) < 0)
+		goto out;
+	if (read_file(path, STORE_INDEX_MAX, &buf, &len) < 0) {
+		warnf("%s:", path);
+		goto out_lock;
+	}
+	if (!(idx = json_parse(buf, len, jerr, sizeof jerr)) || !YAJL_IS_OBJECT(idx)) {
+		warnf("%s: %s", path, idx ? "not a JSON object" : jerr);
+		goto out_lock;
+	}
+	mans = json_get(idx, "manifests");
+	if (mans && !YAJL_IS_ARRAY(mans)) {
+		warnf("%s: \"manifests\" is not an array", path);
+		goto out_lock;
+	}
+	/* Everything else in index.json is kept as it was. */
+	g = json_gen_new(0);
+	yajl_gen_map_open(g);
+	json_gen_kint(g, "schemaVersion", 2);
+	for (i = 0; i < idx->u.object.len; i++) {
+		const char *k = idx->u.object.keys[i];
+		if (!strcmp(k, "schemaVersion") || !strcmp(k, "manifests"))
+			continue;
+		json_gen_str(g, k);
+		json_gen_value(g, idx->u.object.values[i]);
+	}
+	json_gen_str(g, "manifests");
+	yajl_gen_array_open(g);
+	for (i = 0; i < json_arr_len(mans); i++) {
+		yajl_val m = json_arr_at(mans, i);
+		const char *n = json_get_str(json_get_obj(m, "annotations"), REF_NAME_KEY);
+		if (n && !strcmp(n, ref->name))
+			continue;
+		json_gen_value(g, m);
+	}
+	gen_descriptor(g, ref);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &out, &outlen);
+	if (write_file_atomic(path, out, outlen) < 0)
+		warnf("%s:", path);
+	else
+		rc = 0;
+	yajl_gen_free(g);
+out_lock:
+	close(lk);
+out:
+	json_free(idx);
+	free(buf);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* store.h: the OCI image layout (image-layout.md) as a store shared by
+ * many images and many concurrent oci-pull runs:
+ *   DIR/oci-layout, DIR/index.json, DIR/blobs/ALG/HEX,
+ *   DIR/.partial/ALG-HEX   downloads in progress, resumable,
+ *   DIR/.lock              flock(2) held while index.json changes.
+ * A blob enters blobs/ only by rename(2) after its digest and size were
+ * verified, so blobs/ holds nothing else. */
+#ifndef OCI_PULL_STORE_H
+#define OCI_PULL_STORE_H
+
+#include "digest.h"
+
+#include <stddef.h>
+
+#define STORE_INDEX_MAX (64 << 20)
+
+struct store {
+	char *dir;
+};
+
+/* Creates the layout when missing. 0, or -1 after printing why. */
+int store_open(struct store *s, const char *dir);
+void store_close(struct store *s);
+char *store_blob_path(const struct store *s, const struct digest *d);
+char *store_partial_path(const struct store *s, const struct digest *d);
+/* 1 when the blob is present with this size. */
+int store_has_blob(const struct store *s, const struct digest *d,
+		   unsigned long long size);
+/* Verifies buf against d and writes it into blobs/ atomically. */
+int store_put_buffer(const struct store *s, const struct digest *d,
+		     const void *buf, size_t len);
+/* Moves a verified temporary file into blobs/. */
+int store_commit(const struct store *s, const char *tmp,
+		 const struct digest *d);
+
+/* Blobs are written without fsync each; one syncfs(2) makes them all
+ * durable before index.json names them. */
+int store_sync(const struct store *s);
+
+/* The descriptor index.json records for one image. */
+struct store_ref {
+	const char *name;	/* org.opencontainers.image.ref.name */
+	const char *media_type;
+	const char *digest;
+	unsigned long long size;
+	const char *os, *arch, *variant;	/* platform, or NULLs */
+};
+/* Adds ref to index.json, replacing entries with the same ref name,
+ * under the store lock. */
+int store_add_ref(const struct store *s, const struct store_ref *ref);
+
+#endif
