@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BLOB_READ_SIZE (256L * 1024)
 #define PROGRESS_MS 100
 #define POLL_MS 100
 
@@ -204,6 +205,8 @@ static void start(struct registry *r, CURLM *multi, struct xfer *x)
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	/* Fewer, larger reads and writes for layer bodies. */
+	curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, BLOB_READ_SIZE);
 	debugf("GET blob %s from byte %llu", short_hex(d), x->have);
 	if (curl_multi_add_handle(multi, x->easy) != CURLM_OK)
 		die("curl_multi_add_handle failed");
