@@ -8,6 +8,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,15 +21,25 @@ char *tree_read_file(struct tree *t, const struct spool *sp,
 		     const char *path, size_t cap)
 {
 	struct node *n = tree_lookup(t, path);
+	char *buf, name[STAGE_NAME_MAX];
 	size_t len;
-	char *buf;
+	int fd = sp->fd;
 
 	if (!n || !S_ISREG(n->ino->mode))
 		return NULL;
 	len = n->ino->size < (int64_t)cap ? (size_t)n->ino->size : cap;
 	buf = xmalloc(len + 1);
-	if (pread(sp->fd, buf, len, n->ino->data_off) != (ssize_t)len)
+	if (len && sp->stage >= 0) {
+		stage_name(n->ino->data_off, name);
+		if ((fd = openat(sp->stage, name, O_RDONLY | O_NOFOLLOW |
+				 O_CLOEXEC)) < 0)
+			die("%s: staged data:", path);
+	}
+	if (len && pread(fd, buf, len, sp->stage >= 0 ? 0 :
+			 n->ino->data_off) != (ssize_t)len)
 		die("spool: %s: short read", path);
+	if (fd != sp->fd)
+		close(fd);
 	buf[len] = '\0';
 	return buf;
 }

@@ -3,7 +3,11 @@
  * (or, on kernels without it, one O_NOFOLLOW component at a time) and
  * the last component is created with O_EXCL or the *at() call that
  * never follows it: nothing outside the root is created, changed or
- * followed, even if something else writes into the root meanwhile. */
+ * followed, even if something else writes into the root meanwhile.
+ * File data is written once, during the first pass, into a staging
+ * directory inside the root (mode 0700, a random name); the second
+ * pass renames each file into place with RENAME_NOREPLACE once every
+ * layer is verified, and a failure removes what was staged. */
 #include "output.h"
 #include "err.h"
 #include "fsutil.h"
@@ -21,13 +25,22 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#define COPY_BUF (1u << 20)
+#define STAGE_PREFIX ".oci-unpack-stage."
+
+/* The output directory and its staging directory, from dir_open() on:
+ * static so that an exit on failure can remove what was written. */
+static struct {
+	const char *dir;
+	int root, stage;
+	int made_root;		/* dir did not exist before */
+	int done;
+	char name[64];		/* the staging directory's */
+} out = { .root = -1, .stage = -1 };
 
 struct dir_ctx {
 	int root;
 	int is_root;		/* may chown and mknod */
 	const struct spool *sp;
-	char *buf;
 	struct node **dirs;	/* in walk order, fixed up in reverse */
 	size_t ndirs, dircap;
 	struct node *pnode;	/* the parent directory pfd refers to */
@@ -116,40 +129,6 @@ static void set_attrs(struct dir_ctx *c, int fd, int pfd, const char *name,
 		die("%s: utimens:", path);
 }
 
-static void copy_data(struct dir_ctx *c, int fd, const struct inode *ino,
-		      const char *path)
-{
-	loff_t off = ino->data_off;
-	int64_t left = ino->size;
-	ssize_t n;
-
-	while (left > 0) {
-		n = copy_file_range(c->sp->fd, &off, fd, NULL, left, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n > 0) {
-			left -= n;
-			continue;
-		}
-		if (n == 0 || (errno != EXDEV && errno != ENOSYS &&
-			       errno != EINVAL && errno != EOPNOTSUPP))
-			die("%s: copying data:", path);
-		break;
-	}
-	while (left > 0) {
-		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
-		n = pread(c->sp->fd, c->buf, want, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			die("spool: %s: short read", path);
-		if (write_all(fd, c->buf, n) < 0)
-			die("%s: write:", path);
-		left -= n;
-		off += n;
-	}
-}
-
 static int create(struct node *n, void *arg)
 {
 	struct dir_ctx *c = arg;
@@ -184,12 +163,24 @@ static int create(struct node *n, void *arg)
 	} else if (S_ISDIR(ino->mode)) {
 		if (mkdirat(pfd, n->name, 0700) < 0)
 			die("%s: mkdir:", path);
+	} else if (S_ISREG(ino->mode) && ino->data_off >= 0) {
+		/* Staged: attributes first, so it appears complete. */
+		char name[STAGE_NAME_MAX];
+		stage_name(ino->data_off, name);
+		fd = openat(c->sp->stage, name, O_RDONLY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		if (fd < 0)
+			die("%s: staged data:", path);
+		set_attrs(c, fd, -1, NULL, ino, path);
+		if (renameat2(c->sp->stage, name, pfd, n->name,
+			      RENAME_NOREPLACE) < 0)
+			die("%s: rename:", path);
+		close(fd);
 	} else if (S_ISREG(ino->mode)) {
 		fd = openat(pfd, n->name, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			die("%s:", path);
-		copy_data(c, fd, ino, path);
 		set_attrs(c, fd, -1, NULL, ino, path);
 		if (close(fd) < 0)
 			die("%s: close:", path);
@@ -227,44 +218,118 @@ static void fix_dir(struct dir_ctx *c, struct node *n)
 	free(path);
 }
 
-static void open_root(struct dir_ctx *c, const char *dir)
+/* Removes what is left in the staging directory, and the staging
+ * directory; on failure the output directory too if this run made it. */
+static void stage_cleanup(void)
 {
 	struct dirent *de;
 	DIR *d;
 	int fd;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (out.stage < 0)
+		return;
+	if ((fd = dup(out.stage)) >= 0 && (d = fdopendir(fd))) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(out.stage, de->d_name, 0);
+		closedir(d);
+	}
+	close(out.stage);
+	out.stage = -1;
+	if (unlinkat(out.root, out.name, AT_REMOVEDIR) < 0 && out.done)
+		warnf("%s/%s: rmdir:", out.dir, out.name);
+	if (!out.done && out.made_root)
+		rmdir(out.dir);
+}
+
+/* A fresh staging directory inside the root, named at random. */
+static void stage_make(void)
+{
+	unsigned char r[8];
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (getentropy(r, sizeof(r)) < 0)
+			die("getentropy:");
+		snprintf(out.name, sizeof(out.name), STAGE_PREFIX "%02x%02x%02x"
+			 "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+			 r[5], r[6], r[7]);
+		if (mkdirat(out.root, out.name, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			die("%s/%s: mkdir:", out.dir, out.name);
+	}
+	if ((out.stage = openat(out.root, out.name, O_RDONLY | O_DIRECTORY |
+				O_NOFOLLOW | O_CLOEXEC)) < 0)
+		die("%s/%s:", out.dir, out.name);
+}
+
+void dir_open(const char *dir, struct spool *sp)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	out.dir = dir;
+	umask(0);
+	if (mkdir(dir, 0700) == 0)
+		out.made_root = 1;
+	else if (errno != EEXIST)
 		die("%s: mkdir:", dir);
-	if ((c->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((out.root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die("%s:", dir);
-	if ((fd = dup(c->root)) < 0 || !(d = fdopendir(fd)))
+	if ((fd = dup(out.root)) < 0 || !(d = fdopendir(fd)))
 		die("%s:", dir);
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			die("%s: not empty", dir);
 	closedir(d);
+	stage_make();
+	atexit(stage_cleanup);
+	sp->stage = out.stage;
+	sp->nstaged = 0;
 }
 
-void dir_write(struct tree *t, const struct spool *sp, const char *dir)
+static int in_root(struct tree *t, const char *name)
+{
+	struct node *n;
+
+	for (n = t->root->child; n; n = n->next)
+		if (!strcmp(n->name, name))
+			return 1;
+	return 0;
+}
+
+void dir_write(struct tree *t, struct spool *sp)
 {
 	struct dir_ctx c;
 	size_t i;
 
+	/* Should the image hold the staging directory's name, move it. */
+	while (in_root(t, out.name)) {
+		char old[sizeof(out.name)];
+		memcpy(old, out.name, sizeof(old));
+		close(out.stage);
+		stage_make();
+		if (renameat(out.root, old, out.root, out.name) < 0)
+			die("%s/%s: rename:", out.dir, old);
+	}
 	memset(&c, 0, sizeof(c));
 	c.sp = sp;
 	c.pfd = -1;
 	c.is_root = geteuid() == 0;
-	c.buf = xmalloc(COPY_BUF);
-	umask(0);
-	open_root(&c, dir);
+	c.root = out.root;
+	sp->stage = out.stage;
 	tree_walk(t, create, &c);
+	out.done = 1;
+	stage_cleanup();
 	/* Directories last, deepest first: their modes may forbid writing
 	 * and their times would move as children arrived. */
 	for (i = c.ndirs; i-- > 0;)
 		fix_dir(&c, c.dirs[i]);
 	if (c.pfd >= 0)
 		close(c.pfd);
-	close(c.root);
+	close(out.root);
+	out.root = -1;
 	free(c.dirs);
-	free(c.buf);
 }

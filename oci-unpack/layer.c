@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +88,14 @@ static void open_decompressor(struct src *s, enum compression comp)
 		    s->name, comp == COMP_GZIP ? "gzip" : "zstd");
 }
 
-/* Copies an entry's data into the spool, holes included as holes. */
-static void spool_data(struct archive *a, struct src *s, struct spool *sp,
-		       const char *path, int64_t size)
+void stage_name(int64_t i, char *buf)
+{
+	snprintf(buf, STAGE_NAME_MAX, "%llx", (long long)i);
+}
+
+/* Copies an entry's data to fd at base, holes included as holes. */
+static void copy_entry(struct archive *a, struct src *s, int fd,
+		       int64_t base, const char *path, int64_t size)
 {
 	const void *p;
 	size_t len;
@@ -107,20 +113,43 @@ static void spool_data(struct archive *a, struct src *s, struct spool *sp,
 			die("layer %s: %s: data beyond its size", s->name,
 			    path);
 		while (len > 0) {
-			ssize_t n = pwrite(sp->fd, p, len, sp->end + off);
+			ssize_t n = pwrite(fd, p, len, base + off);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
-				die("spool:");
+				die("%s: staging data:", path);
 			p = (const char *)p + n;
 			len -= n;
 			off += n;
 		}
 	}
 	/* A trailing hole still takes its place. */
-	if (size > 0 && ftruncate(sp->fd, sp->end + size) < 0 &&
-	    errno != EINVAL)
-		die("spool:");
+	if (size > 0 && ftruncate(fd, base + size) < 0 && errno != EINVAL)
+		die("%s: staging data:", path);
+}
+
+/* An entry's data, into the spool or a staged file of its own. */
+static void stage_data(struct archive *a, struct src *s, struct spool *sp,
+		       struct entry *e)
+{
+	char name[STAGE_NAME_MAX];
+	int fd;
+
+	if (sp->stage < 0) {
+		e->data_off = sp->end;
+		copy_entry(a, s, sp->fd, sp->end, e->path, e->size);
+		sp->end += e->size;
+		return;
+	}
+	e->data_off = sp->nstaged;
+	stage_name(sp->nstaged++, name);
+	fd = openat(sp->stage, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("%s: staging data:", e->path);
+	copy_entry(a, s, fd, 0, e->path, e->size);
+	if (close(fd) < 0)
+		die("%s: staging data:", e->path);
 }
 
 static void to_entry(struct archive_entry *ae, struct src *s,
@@ -212,13 +241,11 @@ void layer_apply(int dirfd, const struct layer *l, int idx, struct tree *t,
 		if (r == ARCHIVE_WARN)
 			debugf("layer %s: %s", name, archive_error_string(a));
 		to_entry(ae, &s, &e, &xv, &xcap);
-		e.data_off = sp->end;
+		e.data_off = -1;
 		if (!e.hardlink && S_ISREG(e.mode) && e.size > 0 &&
 		    strncmp(strrchr(e.path, '/') ? strrchr(e.path, '/') + 1 :
-			    e.path, ".wh.", 4)) {
-			spool_data(a, &s, sp, e.path, e.size);
-			sp->end += e.size;
-		}
+			    e.path, ".wh.", 4))
+			stage_data(a, &s, sp, &e);
 		if (tree_apply(t, &e, idx, err, sizeof(err)) < 0)
 			die("layer %s: %s", name, err);
 	}

@@ -213,6 +213,30 @@ static size_t find_refs(yajl_val mans, const char *ref, yajl_val *out,
 	return n;
 }
 
+/* A bare tag that ends several different names picks none of them. */
+static void check_ambiguous(const char *ref, yajl_val *found, size_t n)
+{
+	char list[1024];
+	size_t i, j, o = 0;
+	int ambiguous = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(ref_name(found[i]), ref_name(found[j])))
+				break;
+		if (j < i)
+			continue;	/* the same name for another platform */
+		ambiguous |= i > 0;
+		if (o < sizeof(list))
+			o += snprintf(list + o, sizeof(list) - o, "%s%s",
+				      i ? ", " : "", ref_name(found[i]));
+	}
+	if (ambiguous)
+		die("%s: ambiguous, it names %s (give the full name)", ref,
+		    list);
+}
+
 static const char *media_of(yajl_val desc, yajl_val blob)
 {
 	const char *mt = json_get_str(blob, "mediaType");
@@ -342,6 +366,7 @@ void image_load(int dirfd, const char *ref, const char *platform,
 		n = find_refs(mans, ref, found, sizeof(found) / sizeof(*found));
 		if (n == 0)
 			die("%s: not found in index.json", ref);
+		check_ambiguous(ref, found, n);
 		/* One name may be given to a manifest per platform. */
 		for (i = 0; i < n && !pick; i++)
 			if (n == 1 || platform_match(found[i], platform))

@@ -1,7 +1,8 @@
 /* oci-unpack: an image from an OCI image layout, its layers applied in
  * order, as one tar stream on stdout or into a directory.
  * Data path: layout (index, manifest, config) -> for each layer: verify,
- * spool file data, merge metadata into the tree -> write the tree out. */
+ * spool file data (or, for -C DIR, stage each file's data in DIR), merge
+ * metadata into the tree -> write the tree out. */
 #include "err.h"
 #include "layer.h"
 #include "layout.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERSION "0.1"
@@ -126,8 +128,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	sp.fd = spool_open();
-	sp.end = 0;
+	memset(&sp, 0, sizeof(sp));
+	sp.fd = sp.stage = -1;
+	/* DIR is often BUNDLE/rootfs: the bundle directory comes first. */
+	if (dir && bundle && mkdir(bundle, 0755) < 0 && errno != EEXIST)
+		die("%s: mkdir:", bundle);
+	if (dir)
+		dir_open(dir, &sp);
+	else
+		sp.fd = spool_open();
 	tree_init(&t);
 	for (i = 0; i < img.nlayers; i++)
 		layer_apply(dirfd, &img.layers[i], (int)i, &t, &sp);
@@ -137,13 +146,14 @@ int main(int argc, char **argv)
 	if (bundle)
 		bundle_write(&img, &t, &sp, bundle);
 	if (dir)
-		dir_write(&t, &sp, dir);
+		dir_write(&t, &sp);
 	if (to_stdout)
 		tar_write(&t, &sp, 1);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die("stdout:");
 	tree_free(&t);
-	close(sp.fd);
+	if (sp.fd >= 0)
+		close(sp.fd);
 	close(dirfd);
 	image_free(&img);
 	return 0;

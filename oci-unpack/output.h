@@ -12,9 +12,12 @@
 /* A POSIX pax tar stream on fd: ownership, modes, nanosecond mtimes,
  * xattrs, devices, hard links; no entry can land outside a root. */
 void tar_write(struct tree *t, const struct spool *sp, int fd);
-/* Into dir, which must be empty or absent; nothing outside it is
- * created, modified or followed. */
-void dir_write(struct tree *t, const struct spool *sp, const char *dir);
+/* Opens dir, which must be empty or absent, and a staging directory
+ * inside it for the first pass's file data (sp->stage). */
+void dir_open(const char *dir, struct spool *sp);
+/* The tree into that directory; nothing outside it is created,
+ * modified or followed. */
+void dir_write(struct tree *t, struct spool *sp);
 /* One line per path: type, mode, owner, size, link target. */
 void list_write(struct tree *t, FILE *out);
 /* dir/config.json, an OCI runtime-spec configuration for the image. */

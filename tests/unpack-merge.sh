@@ -101,6 +101,17 @@ ok 'bare tag finds a full reference name' sh -c 'oci-unpack -i L v1 --list >/dev
 ok 'manifest digest' sh -c "oci-unpack -i L $dig --list >/dev/null"
 ok 'name@digest' sh -c "oci-unpack -i L x/y@$dig --list >/dev/null"
 fails 1 'unknown reference' oci-unpack -i L nope:v2 --list
+# Two names ending in the same tag: a bare tag must not pick one.
+cp -r L L7 && python3 - <<'PY' || exit 1
+import json
+i = json.load(open("L7/index.json"))
+m = dict(i["manifests"][0]); m["annotations"] = {"org.opencontainers.image.ref.name": "other.example/lib/merge:v1"}
+i["manifests"].append(m)
+json.dump(i, open("L7/index.json", "w"))
+PY
+fails 1 'ambiguous bare tag' oci-unpack -i L7 v1 --list
+like "$(oci-unpack -i L7 v1 --list 2>&1)" 'v1: ambiguous, it names full.example:5000/lib/merge:v1, other.example/lib/merge:v1' 'ambiguous tag lists its candidates'
+ok 'full name still picks one' sh -c 'oci-unpack -i L7 other.example/lib/merge:v1 --list >/dev/null'
 fails 2 'no reference is usage' oci-unpack -i L
 fails 2 'unknown option is usage' oci-unpack --frobnicate
 ok '--help' oci-unpack --help
