@@ -28,7 +28,7 @@ oci-pull_LIBS = -lcurl -lyajl -lcrypto -lsodium -lpthread
 oci-unpack_LIBS = -larchive -lyajl -lcrypto -lsodium
 mkext4_LIBS = -larchive
 vmboot_LIBS = -lyajl -lcrypto -lsodium -lpthread
-vmexec_LIBS =
+vmexec_LIBS = -lyajl
 netlinkctl_LIBS = -lyajl
 
 HOST_TOOLS := $(foreach t,oci-pull oci-unpack mkext4 vmboot vmexec netlinkctl,$(if $(wildcard $(t)/*.c),$(t)))

@@ -8,8 +8,10 @@
  *
  * Running a process, as vmboot does:
  *	c = vmc_connect(addr) or vmc_adopt(fd, addr)	(guest-initiated)
- *	proto_init(&m, OP_CTR_CREATE, 0, 0); spec_ctr_attrs(...); vmc_call(c, &m)
- *	proto_init(&m, OP_PROC_CREATE, 0, 0); spec_proc_attrs(...);
+ *	spec_load(&s, "config.json", ...)			(lib/spec.h)
+ *	proto_init(&m, OP_CTR_CREATE, 0, 0); A_CTR, A_ROOTFS;
+ *	spec_ctr_attrs(&s, &m); vmc_call(c, &m, ...)
+ *	proto_init(&m, OP_PROC_CREATE, 0, 0); A_CTR; spec_proc_attrs(&s, &m);
  *	vmc_proc_create(c, &m, &io, &id)
  *	vmc_run(c, id, &io, &exit)	streams, start, relay, signals, wait
  */

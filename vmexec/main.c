@@ -1,11 +1,14 @@
 /* vmexec: runs a process in a container of a running cz VM, with our
  * stdio and exit status (man/vmexec.1). With --create it first makes the
- * container, and the process is its main one. */
+ * container, and the process is its main one; --spec takes both from an
+ * OCI runtime-spec config.json, the options overriding it. */
 #include "err.h"
 #include "proto.h"
+#include "spec.h"
 #include "vmclient.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -25,44 +28,49 @@ static const char usage[] =
 	"usage: vmexec SOCKET [-c ID] [-t] [-n] [-e K=V]... [-w DIR] [-u USER]\n"
 	"              [--rlimit RES=SOFT[:HARD]]... [--caps MASK] [--no-new-privs]\n"
 	"              [--create --rootfs DEV [--read-only] [--hostname NAME]\n"
-	"               [--memory BYTES] [--pids N]] -- ARGS...\n";
+	"               [--memory BYTES] [--pids N]] [--spec CONFIG.JSON] [-- ARGS...]\n";
 
-static const struct { const char *name; int res; } rlimits[] = {
-	{ "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC },
-	{ "core", RLIMIT_CORE }, { "stack", RLIMIT_STACK }, { "as", RLIMIT_AS },
-	{ "fsize", RLIMIT_FSIZE }, { "cpu", RLIMIT_CPU },
-	{ "memlock", RLIMIT_MEMLOCK }, { "data", RLIMIT_DATA },
-};
-
-static void put_rlimit(struct proto_msg *m, const char *arg)
+/* "nofile=SOFT[:HARD]" or "RLIMIT_NOFILE=..." into the spec. */
+static void set_rlimit(struct spec *s, const char *arg)
 {
-	char *name = xstrdup(arg), *v = strchr(name, '='), *hard;
-	unsigned long long soft, h;
-	size_t nest;
-	int res = -1;
+	char *name = xstrdup(arg), *v = strchr(name, '='), *end, *full;
+	unsigned long long soft, hard;
+	int res;
 
 	if (!v)
 		die("--rlimit %s: want RES=SOFT[:HARD]", arg);
 	*v++ = '\0';
-	for (size_t i = 0; i < sizeof rlimits / sizeof rlimits[0]; i++)
-		if (strcmp(name, rlimits[i].name) == 0)
-			res = rlimits[i].res;
-	if (res < 0)
+	full = xasprintf("%s%s", strncasecmp(name, "RLIMIT_", 7) ? "RLIMIT_" : "", name);
+	for (char *c = full; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	if ((res = spec_rlimit_res(full)) < 0)
 		die("--rlimit %s: unknown resource", name);
-	soft = strtoull(v, &hard, 0);
-	h = *hard == ':' ? strtoull(hard + 1, NULL, 0) : soft;
-	nest = proto_nest_start(m, A_RLIMIT);
-	proto_put_u32(m, A_RLIMIT_RES, (uint32_t)res);
-	proto_put_u64(m, A_RLIMIT_SOFT, soft);
-	proto_put_u64(m, A_RLIMIT_HARD, h);
-	proto_nest_end(m, nest);
+	errno = 0;
+	soft = strtoull(v, &end, 0);
+	hard = *end == ':' ? strtoull(end + 1, &end, 0) : soft;
+	if (*end || errno || !*v)
+		die("--rlimit %s: want RES=SOFT[:HARD]", arg);
+	spec_set_rlimit(s, (uint32_t)res, soft, hard);
+	free(full);
 	free(name);
+}
+
+static unsigned long long number(const char *opt, const char *arg)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (!*arg || *end || errno)
+		die("%s %s: not a number", opt, arg);
+	return v;
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_RLIMIT = 256, O_CAPS, O_NNP, O_CREATE, O_ROOTFS, O_RO, O_HOST,
-	       O_MEM, O_PIDS };
+	       O_MEM, O_PIDS, O_SPEC };
 	static const struct option opts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "tty", no_argument, NULL, 't' },
@@ -79,74 +87,114 @@ int main(int argc, char **argv)
 		{ "hostname", required_argument, NULL, O_HOST },
 		{ "memory", required_argument, NULL, O_MEM },
 		{ "pids", required_argument, NULL, O_PIDS },
+		{ "spec", required_argument, NULL, O_SPEC },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *ctr = "main", *rootfs = NULL, *hostname = NULL;
+	/* The options, kept apart until the spec they override is read. */
+	struct spec cli, s;
+	const char *ctr = "main", *rootfs = NULL, *spec_path = NULL, *addr;
 	struct proto_msg pm = { 0 }, cm = { 0 };
 	struct vmc_io io = { .fd = { 0, 1, 2 }, .sigfd = -1 };
 	struct vmc_exit ex;
 	struct vmc *c = NULL;
 	struct termios saved, raw;
-	unsigned long long caps = 0, mem = 0, pids = 0;
-	int ch, tty = 0, create = 0, ro = 0, has_caps = 0, raw_mode = 0;
+	int ch, tty = 0, create = 0, raw_mode = 0;
 	int rc = EXIT_VMEXEC, start_errno;
 	uint32_t id;
 	char err[1200];
 	sigset_t fwd;
 
 	setprogname(argv[0]);
-	proto_init(&pm, OP_PROC_CREATE, 0, 0);
+	spec_init(&cli);
+	spec_init(&s);
 	while ((ch = getopt_long(argc, argv, "c:tne:w:u:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': ctr = optarg; break;
 		case 't': tty = 1; break;
 		case 'n': io.fd[0] = -1; break;
-		case 'e': proto_put_str(&pm, A_ENV, optarg); break;
-		case 'w': proto_put_str(&pm, A_CWD, optarg); break;
-		case 'u': proto_put_str(&pm, A_USER, optarg); break;
-		case O_RLIMIT: put_rlimit(&pm, optarg); break;
-		case O_CAPS: caps = strtoull(optarg, NULL, 0); has_caps = 1; break;
-		case O_NNP: proto_put_flag(&pm, A_NO_NEW_PRIVS); break;
+		case 'e':
+			if (!strchr(optarg, '='))
+				die("-e %s: want K=V", optarg);
+			spec_setenv(&cli, optarg);
+			break;
+		case 'w': free(cli.cwd); cli.cwd = xstrdup(optarg); break;
+		case 'u': spec_set_user(&cli, optarg); break;
+		case O_RLIMIT: set_rlimit(&cli, optarg); break;
+		case O_CAPS:
+			cli.has_caps = 1;
+			cli.caps[SPEC_CAP_BOUNDING] = cli.caps[SPEC_CAP_EFFECTIVE] =
+				cli.caps[SPEC_CAP_PERMITTED] = number("--caps", optarg);
+			break;
+		case O_NNP: cli.nnp = 1; break;
 		case O_CREATE: create = 1; break;
 		case O_ROOTFS: rootfs = optarg; break;
-		case O_RO: ro = 1; break;
-		case O_HOST: hostname = optarg; break;
-		case O_MEM: mem = strtoull(optarg, NULL, 0); break;
-		case O_PIDS: pids = strtoull(optarg, NULL, 0); break;
+		case O_RO: cli.readonly = 1; break;
+		case O_HOST: free(cli.hostname); cli.hostname = xstrdup(optarg); break;
+		case O_MEM: cli.mem = number("--memory", optarg); break;
+		case O_PIDS: cli.pids = number("--pids", optarg); break;
+		case O_SPEC: spec_path = optarg; create = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("vmexec protocol %d\n", PROTO_VERSION); return 0;
 		default: fputs(usage, stderr); return EXIT_USAGE;
 		}
 	}
-	if (argc - optind < 2 || (create && !rootfs)) {
+	if (argc - optind < 1 + !spec_path) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	const char *addr = argv[optind++];
-	proto_put_str(&pm, A_CTR, ctr);
-	for (int i = optind; i < argc; i++)
-		proto_put_str(&pm, A_ARG, argv[i]);
-	if (has_caps) {
-		proto_put_u64(&pm, A_CAP_BOUNDING, caps);
-		proto_put_u64(&pm, A_CAP_EFFECTIVE, caps);
-		proto_put_u64(&pm, A_CAP_PERMITTED, caps);
+	addr = argv[optind++];
+	if (spec_path && spec_load(&s, spec_path, err, sizeof err) < 0) {
+		warnf("%s", err);
+		goto out;
 	}
+	/* The command line over the spec. */
+	if (argc > optind)
+		spec_set_args(&s, argv + optind, (size_t)(argc - optind));
+	for (size_t i = 0; i < cli.nenv; i++)
+		spec_setenv(&s, cli.env[i]);
+	if (cli.cwd)
+		free(s.cwd), s.cwd = xstrdup(cli.cwd);
+	if (cli.user)
+		spec_set_user(&s, cli.user);
+	for (size_t i = 0; i < cli.nrlimits; i++)
+		spec_set_rlimit(&s, cli.rlimits[i].res, cli.rlimits[i].soft,
+				cli.rlimits[i].hard);
+	if (cli.has_caps) {
+		s.has_caps = 1;
+		for (int i = SPEC_CAP_BOUNDING; i <= SPEC_CAP_PERMITTED; i++)
+			s.caps[i] = cli.caps[i];
+	}
+	s.nnp |= cli.nnp;
+	s.readonly |= cli.readonly;
+	tty |= s.terminal;
+	if (cli.hostname)
+		free(s.hostname), s.hostname = xstrdup(cli.hostname);
+	if (cli.mem)
+		s.mem = cli.mem;
+	if (cli.pids)
+		s.pids = cli.pids;
+	/* Host mode shares our filesystem: the bundle's rootfs will do. */
+	if (!rootfs)
+		rootfs = s.root;
+	if (s.nargs == 0 || (create && !rootfs)) {
+		warnf("%s", s.nargs == 0 ? "no command: give ARGS or process.args" :
+		      "--create needs --rootfs, or a spec with root.path");
+		fputs(usage, stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	proto_init(&pm, OP_PROC_CREATE, 0, 0);
+	proto_put_str(&pm, A_CTR, ctr);
+	spec_proc_attrs(&s, &pm);
 	if (!(c = vmc_connect(addr, err, sizeof err)))
 		goto fail;
 	if (create) {
 		proto_init(&cm, OP_CTR_CREATE, 0, 0);
 		proto_put_str(&cm, A_CTR, ctr);
 		proto_put_str(&cm, A_ROOTFS, rootfs);
-		if (ro)
-			proto_put_flag(&cm, A_READONLY);
-		if (hostname)
-			proto_put_str(&cm, A_HOSTNAME, hostname);
-		if (mem)
-			proto_put_u64(&cm, A_MEM_LIMIT, mem);
-		if (pids)
-			proto_put_u64(&cm, A_PIDS_LIMIT, pids);
+		spec_ctr_attrs(&s, &cm);
 		if (vmc_call(c, &cm, NULL, NULL, err, sizeof err) < 0)
 			goto fail;
 	}
@@ -194,6 +242,8 @@ out:
 	vmc_close(c);
 	proto_free(&pm);
 	proto_free(&cm);
+	spec_free(&s);
+	spec_free(&cli);
 	if (io.sigfd >= 0)
 		close(io.sigfd);
 	return rc;

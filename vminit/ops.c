@@ -233,11 +233,14 @@ int ops_dispatch(struct req *r)
 		rc = op_stats(r, &g);
 		break;
 	case OP_SHUTDOWN:
+		/* Answered first: the host learns it was heard before the
+		 * link goes (in host mode vminit simply exits). */
+		conn_send_to(conn_serial(r->c), &r->reply);
 		vminit_shutdown(g.reboot, g.reason ? g.reason : "requested");
 	case OP_NET_LINK:
 	case OP_NET_ADDR:
 	case OP_NET_ROUTE:
-		rc = req_fail(r, ENOSYS, "%s: not implemented yet", proto_op_name(r->h.type));
+		rc = net_op(r);
 		break;
 	default:
 		rc = req_fail(r, ENOSYS, "unknown operation %u", r->h.type);

@@ -198,5 +198,7 @@ int server_connect(const char *addr, char *err, size_t errlen);
  * 1 (the handler answers later). */
 int ctr_create(struct req *r);
 int ops_dispatch(struct req *r);
+/* net.c: NET_LINK, NET_ADDR, NET_ROUTE. */
+int net_op(struct req *r);
 
 #endif
