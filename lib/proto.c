@@ -230,7 +230,7 @@ static const char *const op_names[OP_MAX] = {
 	[OP_HOSTNAME] = "hostname", [OP_SYSCTL] = "sysctl",
 	[OP_SET_TIME] = "time", [OP_WRITE_FILE] = "write",
 	[OP_BINFMT] = "binfmt", [OP_STATS] = "stats",
-	[OP_SHUTDOWN] = "shutdown",
+	[OP_SHUTDOWN] = "shutdown", [OP_CTR_DELETE] = "delete",
 };
 
 const char *proto_op_name(unsigned op)

@@ -60,6 +60,7 @@ enum proto_op {
 	OP_BINFMT,
 	OP_STATS,
 	OP_SHUTDOWN,
+	OP_CTR_DELETE,		/* kill its processes, unmount, remove cgroup */
 	OP_MAX
 };
 
@@ -138,6 +139,8 @@ enum proto_attr_type {
 	A_PID,			/* u32: pid in vminit's namespace */
 	A_MONO_NS,		/* u64: CLOCK_MONOTONIC nanoseconds */
 	A_STEP,			/* string */
+	A_NO_MASKED,		/* flag: no masked paths, not the defaults */
+	A_NO_RO_PATHS,		/* flag: no read-only paths, not the defaults */
 	A_MAX
 };
 

@@ -534,8 +534,14 @@ void spec_ctr_attrs(const struct spec *s, struct proto_msg *m)
 		proto_put_u64(m, A_CPU_QUOTA, s->cpu_quota);
 	if (s->cpu_period)
 		proto_put_u64(m, A_CPU_PERIOD, s->cpu_period);
+	/* An empty list in the file means none; vminit's defaults are
+	 * for a spec that does not say. */
+	if (s->has_masked && s->nmasked == 0)
+		proto_put_flag(m, A_NO_MASKED);
 	for (size_t i = 0; i < s->nmasked; i++)
 		proto_put_str(m, A_MASKED, s->masked[i]);
+	if (s->has_ropaths && s->nropaths == 0)
+		proto_put_flag(m, A_NO_RO_PATHS);
 	for (size_t i = 0; i < s->nropaths; i++)
 		proto_put_str(m, A_RO_PATH, s->ropaths[i]);
 }

@@ -84,5 +84,17 @@ like "$(vx -c $C --spec bad2.json -n -- true 2>&1)" 'process.capabilities.boundi
 like "$(vx -c $C --spec missing.json -n -- true 2>&1)" 'missing.json: No such file' 'a missing file'
 jq 'del(.process.args)' b/config.json >noargs.json
 fails 2 'no process.args and no ARGS: usage' vx -c $C --spec noargs.json -n
+# maskedPaths and readonlyPaths: absent, vminit's defaults (runtime-spec's);
+# given empty, none at all (A_NO_MASKED, A_NO_RO_PATHS).
+masks="grep -cE ' /proc/(keys|sys|bus) ' /proc/self/mountinfo"
+jq 'del(.linux.maskedPaths, .linux.readonlyPaths)' b/config.json >dflt.json
+next
+is "$(vx -c $C --spec dflt.json -n -- sh -c "$masks")" 3 'no maskedPaths, readonlyPaths: the defaults'
+jq '.linux.maskedPaths = [] | .linux.readonlyPaths = []' b/config.json >none.json
+next
+is "$(vx -c $C --spec none.json -n -- sh -c "$masks")" 0 'empty maskedPaths and readonlyPaths: none'
+jq '.linux.maskedPaths = [] | .linux.readonlyPaths = ["/proc/bus"]' b/config.json >some.json
+next
+is "$(vx -c $C --spec some.json -n -- sh -c "$masks")" 1 'empty maskedPaths, one readonlyPath: just that one'
 ok 'vminit survived all of it' vx -c ctr-$$-s1 -n -- true
 done_testing

@@ -55,11 +55,22 @@ ok 'NET_LINK' vop OP_NET_LINK A_IFNAME=lo A_UP
 like "$(vop OP_NET_ADDR A_IFNAME=nosuch A_ADDR=10.0.0.1/8)" 'error 19' 'a failed NET_ADDR'
 ok 'WRITE_FILE' vop OP_WRITE_FILE A_CTR=$C A_PATH=/tmp/f A_CONTENT=abc A_MODE=u32:0o600
 ok 'STATS' vop OP_STATS A_CTR=$C
+ok 'MOUNT in the running container' vop OP_MOUNT A_CTR=$C A_SOURCE=tmpfs A_FSTYPE=tmpfs A_TARGET=/mnt/t
+ok 'SYSCTL in the container' vop OP_SYSCTL A_CTR=$C A_KEY=kernel.hostname A_VALUE=vg2
+ok 'HOSTNAME of the container' vop OP_HOSTNAME A_CTR=$C A_HOSTNAME=vg3
+like "$(vop OP_WRITE_FILE A_CTR=$C A_PATH=/../x A_CONTENT=x)" 'error 22' 'a WRITE_FILE leaving the container'
+vx -c $C -n -- sleep 100 >/dev/null 2>&1 &
+sleep 0.5
+ok 'DELETE with processes running' vx -c $C --delete
+ok 'a new container with the same id' vx -c $C --create --rootfs "$LOOP" -n -- true
+ok 'DELETE of a container without processes' vx -c $C --delete
 like "$(vop OP_SHUTDOWN A_REASON=done)" ok 'SHUTDOWN is answered'
 wait "$VMINIT_PID"; st=$?
 is $st 0 'vminit exited cleanly (valgrind or sanitizers: no errors, no definite leaks)'
 for f in "$T"/vg-*; do
 	[ -s "$f" ] && diag "$f" "$(cat "$f")"
 done
-ok 'no valgrind reports' sh -c "! cat $T/vg-* 2>/dev/null | grep -q ."
+# Errors and leaks are ==PID== lines; --PID-- ones are notes (valgrind
+# 3.19 does not know openat2: vminit falls back to its own walk).
+ok 'no valgrind reports' sh -c "! cat $T/vg-* 2>/dev/null | grep -q '^=='"
 done_testing

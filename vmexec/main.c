@@ -28,7 +28,8 @@ static const char usage[] =
 	"usage: vmexec SOCKET [-c ID] [-t] [-n] [-e K=V]... [-w DIR] [-u USER]\n"
 	"              [--rlimit RES=SOFT[:HARD]]... [--caps MASK] [--no-new-privs]\n"
 	"              [--create --rootfs DEV [--read-only] [--hostname NAME]\n"
-	"               [--memory BYTES] [--pids N]] [--spec CONFIG.JSON] [-- ARGS...]\n";
+	"               [--memory BYTES] [--pids N]] [--spec CONFIG.JSON] [-- ARGS...]\n"
+	"       vmexec SOCKET [-c ID] --delete\n";
 
 /* "nofile=SOFT[:HARD]" or "RLIMIT_NOFILE=..." into the spec. */
 static void set_rlimit(struct spec *s, const char *arg)
@@ -67,10 +68,38 @@ static unsigned long long number(const char *opt, const char *arg)
 	return v;
 }
 
+/* --delete: the container, its processes and mounts gone. */
+static int delete_ctr(int argc, char **argv, const char *ctr, int other)
+{
+	struct proto_msg m = { 0 };
+	struct vmc *c;
+	char err[1200];
+	int rc = 0;
+
+	if (other || argc - optind != 1) {
+		warnf("--delete takes SOCKET and -c ID only");
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!(c = vmc_connect(argv[optind], err, sizeof err))) {
+		warnf("%s", err);
+		return EXIT_VMEXEC;
+	}
+	proto_init(&m, OP_CTR_DELETE, 0, 0);
+	proto_put_str(&m, A_CTR, ctr);
+	if (vmc_call(c, &m, NULL, NULL, err, sizeof err) < 0) {
+		warnf("%s", err);
+		rc = EXIT_VMEXEC;
+	}
+	proto_free(&m);
+	vmc_close(c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_RLIMIT = 256, O_CAPS, O_NNP, O_CREATE, O_ROOTFS, O_RO, O_HOST,
-	       O_MEM, O_PIDS, O_SPEC };
+	       O_MEM, O_PIDS, O_SPEC, O_DELETE };
 	static const struct option opts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "tty", no_argument, NULL, 't' },
@@ -88,6 +117,7 @@ int main(int argc, char **argv)
 		{ "memory", required_argument, NULL, O_MEM },
 		{ "pids", required_argument, NULL, O_PIDS },
 		{ "spec", required_argument, NULL, O_SPEC },
+		{ "delete", no_argument, NULL, O_DELETE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 }
@@ -100,7 +130,7 @@ int main(int argc, char **argv)
 	struct vmc_exit ex;
 	struct vmc *c = NULL;
 	struct termios saved, raw;
-	int ch, tty = 0, create = 0, raw_mode = 0;
+	int ch, tty = 0, create = 0, raw_mode = 0, del = 0, other = 0;
 	int rc = EXIT_VMEXEC, start_errno;
 	uint32_t id;
 	char err[1200];
@@ -110,6 +140,7 @@ int main(int argc, char **argv)
 	spec_init(&cli);
 	spec_init(&s);
 	while ((ch = getopt_long(argc, argv, "c:tne:w:u:hV", opts, NULL)) != -1) {
+		other |= ch != 'c' && ch != O_DELETE && ch != 'h' && ch != 'V';
 		switch (ch) {
 		case 'c': ctr = optarg; break;
 		case 't': tty = 1; break;
@@ -135,11 +166,14 @@ int main(int argc, char **argv)
 		case O_MEM: cli.mem = number("--memory", optarg); break;
 		case O_PIDS: cli.pids = number("--pids", optarg); break;
 		case O_SPEC: spec_path = optarg; create = 1; break;
+		case O_DELETE: del = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("vmexec protocol %d\n", PROTO_VERSION); return 0;
 		default: fputs(usage, stderr); return EXIT_USAGE;
 		}
 	}
+	if (del)
+		return delete_ctr(argc, argv, ctr, other);
 	if (argc - optind < 1 + !spec_path) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;

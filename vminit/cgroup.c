@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,72 @@ void cgroup_stats(const struct cgroup *cg, struct proto_msg *m)
 	proto_put_u64(m, A_STAT_PIDS, single(cg->pids ? cg->pids : cg->v2, "pids.current"));
 	proto_put_u64(m, A_STAT_CPU_USEC, keyed(cg->v2, "cpu.stat", "usage_usec"));
 	proto_put_u64(m, A_STAT_OOM_KILLS, cgroup_oom_kills(cg));
+}
+
+/* Calls fn on each pid in the cgroup's cgroup.procs files; the number. */
+static int each_pid(const struct cgroup *cg, void (*fn)(pid_t))
+{
+	const char *dirs[] = { cg->v2, cg->mem, cg->pids, cg->cpu };
+	char *path, *buf, *p, *end;
+	int n = 0;
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!dirs[i])
+			continue;
+		path = path_join(dirs[i], "cgroup.procs");
+		if (read_file(path, 1u << 20, &buf, NULL) == 0) {
+			for (p = buf; *p; p = end) {
+				long pid = strtol(p, &end, 10);
+				if (end == p)
+					break;
+				if (pid > 0) {
+					n++;
+					if (fn)
+						fn((pid_t)pid);
+				}
+			}
+			free(buf);
+		}
+		free(path);
+	}
+	return n;
+}
+
+static void sigkill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+}
+
+void cgroup_kill(const struct cgroup *cg)
+{
+	char e[8];
+
+	if (cg->v2)
+		put(cg->v2, "cgroup.kill", "1", e, sizeof e);	/* 5.14 and later */
+	each_pid(cg, sigkill);
+}
+
+int cgroup_populated(const struct cgroup *cg)
+{
+	return each_pid(cg, NULL) > 0;
+}
+
+int cgroup_remove(struct cgroup *cg, char *err, size_t errlen)
+{
+	char **dirs[] = { &cg->v2, &cg->mem, &cg->pids, &cg->cpu };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!*dirs[i])
+			continue;
+		if (rmdir(*dirs[i]) < 0 && errno != ENOENT) {
+			snprintf(err, errlen, "cgroup: rmdir %s: %s", *dirs[i],
+				 strerror(errno));
+			return -1;
+		}
+		free(*dirs[i]);
+		*dirs[i] = NULL;
+	}
+	return 0;
 }
 
 void cgroup_destroy(struct cgroup *cg)

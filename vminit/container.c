@@ -73,6 +73,18 @@ static void ctr_free(struct ctr *c)
 	free(c);
 }
 
+void ctr_destroy(struct ctr *c)
+{
+	struct ctr **pp;
+
+	for (pp = &ctrs; *pp && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = c->next;
+	cgroup_destroy(&c->cg);
+	ctr_free(c);
+}
+
 static void push(char ***v, size_t *n, const char *s)
 {
 	*v = xrealloc(*v, (*n + 1) * sizeof **v);
@@ -87,7 +99,7 @@ int ctr_create(struct req *r)
 	struct proto_attr a;
 	const char *id = NULL, *dev = NULL, *fstype = "ext4", *s;
 	const char *resolv = NULL, *hosts = NULL;
-	int ro = 0, rc = -1, mounted = 0;
+	int ro = 0, rc = -1, mounted = 0, no_masked = 0, no_ro = 0;
 	unsigned long flags;
 	char err[ERRLEN];
 	struct stat st;
@@ -100,6 +112,8 @@ int ctr_create(struct req *r)
 		case A_ROOTFS: dev = s; break;
 		case A_FSTYPE: if (s) fstype = s; break;
 		case A_READONLY: ro = 1; break;
+		case A_NO_MASKED: no_masked = 1; break;
+		case A_NO_RO_PATHS: no_ro = 1; break;
 		case A_HOSTNAME: if (s) { free(c->hostname); c->hostname = xstrdup(s); } break;
 		case A_RESOLV_CONF: resolv = s; break;
 		case A_HOSTS: hosts = s; break;
@@ -163,10 +177,10 @@ int ctr_create(struct req *r)
 	}
 	c->has_resolv = resolv != NULL;
 	c->has_hosts = hosts != NULL;
-	if (c->nmasked == 0)
+	if (c->nmasked == 0 && !no_masked)
 		for (size_t i = 0; default_masked[i]; i++)
 			push(&c->masked, &c->nmasked, default_masked[i]);
-	if (c->nropaths == 0)
+	if (c->nropaths == 0 && !no_ro)
 		for (size_t i = 0; default_ro[i]; i++)
 			push(&c->ropaths, &c->nropaths, default_ro[i]);
 	if (cgroup_create(&c->cg, id, &lim, err, sizeof err) < 0) {

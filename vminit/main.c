@@ -225,7 +225,8 @@ int main(int argc, char **argv)
 		tlog("ready, told %s", connect_addr);
 
 	for (;;) {
-		int n = epoll_wait(epfd, evs, MAX_EVENTS, -1);
+		int n = epoll_wait(epfd, evs, MAX_EVENTS,
+				   ctr_delete_pending() ? DELETE_POLL_MS : -1);
 		if (n < 0 && errno != EINTR)
 			halt(0, "epoll_wait failed");
 		for (int i = 0; i < n; i++) {
@@ -235,5 +236,7 @@ int main(int argc, char **argv)
 		}
 		while (ngrave > 0)
 			free(graveyard[--ngrave]);
+		if (ctr_delete_pending())
+			ctr_delete_poll();
 	}
 }

@@ -157,6 +157,10 @@ int proc_create(struct req *r)
 		req_fail(r, ENOENT, "process: no container %s", id ? id : "named");
 		goto fail;
 	}
+	if (c->deleting) {
+		req_fail(r, ESRCH, "process: container %s is being deleted", id);
+		goto fail;
+	}
 	p->id = next_id++;
 	p->ctr = c;
 	p->main = c->main == NULL;
@@ -197,13 +201,10 @@ int proc_attach(uint32_t id, uint32_t stream, int fd, char *err, size_t errlen)
 	return 0;
 }
 
-/* Removes a process once nothing more can be said about it. */
-static void proc_maybe_free(struct proc *p)
+static void proc_free(struct proc *p)
 {
 	struct proc **pp;
 
-	if (p->state != P_EXITED || !p->start_done || !p->waited)
-		return;
 	for (pp = &procs; *pp && *pp != p; pp = &(*pp)->next)
 		;
 	if (*pp)
@@ -220,6 +221,54 @@ static void proc_maybe_free(struct proc *p)
 	procspec_free(&p->spec);
 	free(p->waiters);
 	ev_free_later(p);
+}
+
+/* Removes a process once nothing more can be said about it. */
+static void proc_maybe_free(struct proc *p)
+{
+	if (p->state == P_EXITED && p->start_done && p->waited)
+		proc_free(p);
+}
+
+/* Started and not yet reaped, or its start not yet answered. */
+static int proc_live(const struct proc *p)
+{
+	return p->state == P_STARTING || p->state == P_RUNNING ||
+	       (p->state == P_EXITED && !p->start_done);
+}
+
+int proc_ctr_live(const struct ctr *c)
+{
+	int n = 0;
+
+	for (struct proc *p = procs; p; p = p->next)
+		n += p->ctr == c && proc_live(p);
+	return n;
+}
+
+void proc_ctr_kill(const struct ctr *c)
+{
+	/* The shim is PID 1 of the container's namespace: its death takes
+	 * every process in there with it. */
+	for (struct proc *p = procs; p; p = p->next)
+		if (p->ctr == c && p->pid > 0 &&
+		    (p->state == P_STARTING || p->state == P_RUNNING))
+			kill(p->pid, SIGKILL);
+}
+
+void proc_ctr_forget(struct ctr *c)
+{
+	struct proc *p, *next;
+
+	for (p = procs; p; p = next) {
+		next = p->next;
+		if (p->ctr != c)
+			continue;
+		for (size_t i = 0; i < p->nwaiters; i++)
+			reply_error_to(p->waiters[i].conn, OP_WAIT, p->waiters[i].req,
+				       ESRCH, "wait: container deleted");
+		proc_free(p);
+	}
 }
 
 static void exit_attrs(struct proc *p, struct proto_msg *m)
@@ -320,6 +369,9 @@ int proc_start(struct req *r)
 		if ((p->spec.stdio & (1u << i)) && p->stream[i] < 0)
 			return req_fail(r, ENOTCONN, "start %s/%u: stream %d not connected",
 					p->ctr->id, p->id, i);
+	if (p->ctr->deleting)
+		return req_fail(r, ESRCH, "start %s/%u: container being deleted",
+				p->ctr->id, p->id);
 	if (!p->main && !p->ctr->shim)
 		return req_fail(r, ESRCH, "start %s/%u: container not running",
 				p->ctr->id, p->id);

@@ -199,6 +199,7 @@ static int dispatch(struct req *r)
 {
 	switch (r->h.type) {
 	case OP_CTR_CREATE: return ctr_create(r);
+	case OP_CTR_DELETE: return ctr_delete(r);
 	case OP_PROC_CREATE: return proc_create(r);
 	case OP_PROC_START: return proc_start(r);
 	case OP_KILL: return proc_kill(r);

@@ -44,6 +44,13 @@ uint64_t cgroup_oom_kills(const struct cgroup *cg);
 struct proto_msg;
 void cgroup_stats(const struct cgroup *cg, struct proto_msg *m);
 void cgroup_destroy(struct cgroup *cg);
+/* SIGKILL to every process in it (cgroup.kill where there is one). */
+void cgroup_kill(const struct cgroup *cg);
+/* 1 while any process is in it. */
+int cgroup_populated(const struct cgroup *cg);
+/* rmdir of each directory, gone ones forgotten; -1 naming the first
+ * that would not go. */
+int cgroup_remove(struct cgroup *cg, char *err, size_t errlen);
 
 /* A process description, from OP_PROC_CREATE. */
 struct rlim {
@@ -79,9 +86,24 @@ struct ctr {
 	struct cgroup cg;
 	pid_t shim;		/* PID 1 of its namespace, 0 before start */
 	struct proc *main;
+	int deleting;		/* OP_CTR_DELETE pending: answered later */
+	uint64_t del_conn, del_deadline;
+	uint32_t del_req;
 };
 extern struct ctr *ctrs;
 struct ctr *ctr_find(const char *id);
+/* Unlinks and frees a container whose processes are all gone. */
+void ctr_destroy(struct ctr *c);
+
+/* delete.c: OP_CTR_DELETE kills every process of the container, waits
+ * for them to be reaped (ctr_delete_poll, after each batch of events and
+ * every DELETE_POLL_MS while one is pending), then unmounts and removes. */
+#define DELETE_POLL_MS 20
+struct req;
+int ctr_delete(struct req *r);
+/* 1 while a deletion waits for its processes to die. */
+int ctr_delete_pending(void);
+void ctr_delete_poll(void);
 
 /* container.c: run in the first child, inside the new namespaces. */
 int ctr_setup(struct ctr *c, char *err, size_t errlen);
@@ -144,6 +166,11 @@ int proc_kill(struct req *r);
 int proc_wait(struct req *r);
 int proc_resize(struct req *r);
 int proc_close_stdin(struct req *r);
+/* A container's processes: how many are live, SIGKILL to them, and
+ * freeing what is left once none is (waiters get ESRCH). */
+int proc_ctr_live(const struct ctr *c);
+void proc_ctr_kill(const struct ctr *c);
+void proc_ctr_forget(struct ctr *c);
 /* A reaped child; 0 when it was none of ours. */
 int proc_reaped(pid_t pid, int wstatus);
 /* A stdio connection announced itself: 0 and the fd is the process's. */

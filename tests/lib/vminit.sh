@@ -42,13 +42,17 @@ vminit_down() {
 	wait "$VMINIT_PID"
 }
 
-# A container running "sleep 1000" as its main process, named $1.
+# A container running "sleep 1000" as its main process, named $1; the
+# vmexec waiting for it is $CTR_PID.
 ctr_up() {	# id [create options]
 	_id=$1; shift
+	# The same id again (after a delete) must start anew.
+	_n0=$(grep -c "started $_id/" "$T/vminit.log")
 	vx -c "$_id" --create --rootfs "$LOOP" -n "$@" -- sleep 1000 >/dev/null 2>&1 &
+	CTR_PID=$!
 	# Not probing with a process: the first one created is the main one.
 	for _ in $(seq 50); do
-		grep -q "started $_id/" "$T/vminit.log" && return 0
+		[ "$(grep -c "started $_id/" "$T/vminit.log")" -gt "$_n0" ] && return 0
 		sleep 0.1
 	done
 	return 1
