@@ -15,6 +15,7 @@
 
 #define TAR_READ_BLOCK (64u << 10)
 #define FAST_SYMLINK_MAX 59	/* shorter targets live in i_block */
+#define TAR_END_MARKER 1024	/* two zero 512-byte blocks end a tar archive */
 
 static void set_time(struct mkfs *fs, int64_t *sec, uint32_t *ns, int64_t s, long n)
 {
@@ -247,6 +248,23 @@ static void add_entry(struct mkfs *fs, struct archive *a, struct archive_entry *
 	}
 }
 
+/* A stream that stops between two entries looks complete to libarchive,
+ * so a producer killed there (oci-unpack | mkext4) would pass for a
+ * finished one. Require the end-of-archive marker of an uncompressed tar:
+ * at EOF, libarchive has consumed it from where the last entry ended (its
+ * header position) only when both zero blocks were there. A compressed
+ * stream's own end-of-stream check catches a cut there. */
+static void check_end(struct archive *a)
+{
+	if (archive_filter_bytes(a, -1) == 0)
+		die("stdin: empty input, no tar stream");
+	if (archive_format(a) == ARCHIVE_FORMAT_EMPTY)
+		die("stdin: no tar stream in the %s input", archive_filter_name(a, 0));
+	if (archive_filter_count(a) == 1 && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+	    archive_filter_bytes(a, 0) - archive_read_header_position(a) < TAR_END_MARKER)
+		die("stdin: tar stream ends without its end-of-archive marker (truncated?)");
+}
+
 void tar_read(struct mkfs *fs, int fd)
 {
 	struct archive *a = archive_read_new();
@@ -272,12 +290,14 @@ void tar_read(struct mkfs *fs, int fd)
 			      archive_error_string(a));
 		else if (r != ARCHIVE_OK)
 			die("reading tar%s%s: %s", last ? " after " : "", last ? last : "",
-			    archive_error_string(a));
+			    archive_error_string(a) ? archive_error_string(a)
+						    : "damaged or truncated tar stream");
 		add_entry(fs, a, e);
 		free(last);
 		last = xstrdup(archive_entry_pathname(e));
 	}
+	fs->what = NULL;
+	check_end(a);
 	free(last);
 	archive_read_free(a);
-	fs->what = NULL;
 }

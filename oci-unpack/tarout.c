@@ -18,10 +18,35 @@
 
 struct tar_ctx {
 	struct archive *a;
+	int fd;
+	int werr;		/* errno of a failed write to fd, for the message */
 	struct archive_entry *ae;
 	const struct spool *sp;
 	char *buf;
 };
+
+/* libarchive's own fd writer says only "Write error"; this one keeps
+ * errno, so a full disk or a closed pipe is named. */
+static la_ssize_t write_out(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct tar_ctx *c = arg;
+	ssize_t n;
+
+	(void)a;
+	while ((n = write(c->fd, buf, len)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		c->werr = errno;
+	return n;
+}
+
+/* Dies with why writing ENTRY failed: the output's errno, or libarchive's. */
+static _Noreturn void write_failed(struct tar_ctx *c, const char *entry)
+{
+	if (c->werr)
+		die("stdout: %s", strerror(c->werr));
+	die("writing %s: %s", entry, archive_error_string(c->a));
+}
 
 static void copy_data(struct tar_ctx *c, const struct inode *ino,
 		      const char *path)
@@ -36,7 +61,7 @@ static void copy_data(struct tar_ctx *c, const struct inode *ino,
 		if (n <= 0)
 			die("spool: %s: short read", path);
 		if (archive_write_data(c->a, c->buf, n) != n)
-			die("writing %s: %s", path, archive_error_string(c->a));
+			write_failed(c, path);
 		left -= n;
 		off += n;
 	}
@@ -72,7 +97,7 @@ static int emit(struct node *n, void *arg)
 				ino->xattrs[i].len);
 	}
 	if (archive_write_header(c->a, c->ae) < ARCHIVE_WARN)
-		die("writing %s: %s", path, archive_error_string(c->a));
+		write_failed(c, path);
 	if (ino->primary == n && S_ISREG(ino->mode))
 		copy_data(c, ino, path);
 	free(lpath);
@@ -87,14 +112,16 @@ void tar_write(struct tree *t, const struct spool *sp, int fd)
 	c.a = archive_write_new();
 	c.ae = archive_entry_new();
 	c.sp = sp;
+	c.fd = fd;
+	c.werr = 0;
 	c.buf = xmalloc(COPY_BUF);
 	if (archive_write_set_format_pax(c.a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(c.a, 64 * 1024) != ARCHIVE_OK ||
-	    archive_write_open_fd(c.a, fd) != ARCHIVE_OK)
+	    archive_write_open2(c.a, &c, NULL, write_out, NULL, NULL) != ARCHIVE_OK)
 		die("tar: %s", archive_error_string(c.a));
 	tree_walk(t, emit, &c);
 	if (archive_write_close(c.a) != ARCHIVE_OK)
-		die("tar: %s", archive_error_string(c.a));
+		write_failed(&c, "the end of the tar stream");
 	archive_write_free(c.a);
 	archive_entry_free(c.ae);
 	free(c.buf);

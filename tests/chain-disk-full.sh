@@ -87,9 +87,7 @@ rmdir "$M/root"
 # oci-unpack writing its tar stream to a full disk.
 oci-unpack -i "$L" latest >"$M/layers.tar" 2>"$T/err"; st=$?
 is "$st" 1 'oci-unpack > file on a full disk: exit 1'
-like "$(cat "$T/err")" 'oci-unpack: writing data/' '... saying what it was writing'
-# TODO: it should also say why ("No space left on device"); it says only
-# libarchive's "Write error" (reported as a bug; check it then).
+like "$(cat "$T/err")" 'oci-unpack: stdout: No space left on device' '... saying where and why'
 rm -f "$M/layers.tar"
 # oci-unpack with its spool on a full disk.
 TMPDIR=$M oci-unpack -i "$L" latest >/dev/null 2>"$T/err"; st=$?

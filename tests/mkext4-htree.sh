@@ -34,7 +34,9 @@ want=$(debugfs -R "dx_hash -h half_md4 -s $seed f054321" "$T/d.img" 2>/dev/null 
 	sed -n 's/^Hash of f054321 is 0x\([0-9a-f]*\) (minor 0x\([0-9a-f]*\)).*/\1-\2/p')
 got=$(debugfs -R 'htree /big' "$T/d.img" 2>/dev/null | sed -n 's/.* 0x\([0-9a-f]*-[0-9a-f]*\) ([0-9]*) f054321 .*/\1/p')
 ok "a random hash seed ($seed)" test "$seed" != 00000000-0000-0000-0000-000000000000
-is "$got" "$want" 'the stored hash is what debugfs computes with that seed'
+# (debugfs prints dx_hash without leading zeros, htree with: compare numbers.)
+hexnorm() { echo "$1" | sed 's/^0*//; s/-0*/-/'; }
+is "$(hexnorm "$got")" "$(hexnorm "$want")" 'the stored hash is what debugfs computes with that seed'
 
 python3 - "$T/wide.tar" <<'PY'
 import sys, tarfile
