@@ -74,8 +74,8 @@ ok 'the rebuilt image is clean' fsck_clean "$W/busybox.ext4"
 fails 2 'make nothere.ext4 fails' mk nothere.ext4
 ok '... leaving no nothere.digest' test ! -e "$W/nothere.digest"
 ok '... and no nothere.ext4' test ! -e "$W/nothere.ext4"
-# ... and an oci-unpack that fails: mkext4 sees an empty stream, which it
-# takes for an empty tree; the recipe fails anyway (pipefail) and make
+# ... and an oci-unpack that fails: mkext4 refuses the empty stream, and
+# pipefail fails the recipe even where the consumer would not; make
 # deletes the image (.DELETE_ON_ERROR).
 rm -f "$W/busybox.ext4"
 fails 2 'make with a failing oci-unpack fails' mk OCI_UNPACK=false busybox.ext4
