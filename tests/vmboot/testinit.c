@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -482,6 +483,9 @@ int main(void)
 	if (param("cz.status", st, sizeof st))
 		status = atoi(st);
 	say("cztest: done failures=%d status=%d", failures, status);
+	/* The console's tail is still in the tty buffer: a reboot now
+	 * would drop it. */
+	tcdrain(1);
 	sync();
 	if (have_io)
 		outb(status, STATUS_PORT);
