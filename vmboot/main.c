@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "netbridge.h"
 #include "vmboot.h"
 #include "xalloc.h"
 
@@ -37,10 +38,12 @@
 static const char usage_text[] =
 "usage: vmboot -k KERNEL [-m MEM] [-c CPUS] [--initrd FILE] [--init PROGRAM]\n"
 "              [--cmdline ARGS] [-d FILE[,ro]]... [--vsock SOCKET]\n"
-"              [--net tap=NAME] [--console stdio|FILE|none] [--boot-time]\n"
-"              [--no-probe]\n";
+"              [--net tap=NAME|bridge=BR[,...]] [--console stdio|FILE|none]\n"
+"              [--boot-time] [--no-probe] [-v]\n"
+"       vmboot -k KERNEL -d ROOTFS [...] --spec CONFIG.JSON [-e K=V]...\n"
+"              [-w DIR] [-u USER] [-t] [-i] [--timeout SECS] [-- ARGS...]\n";
 
-static _Noreturn void usage(const char *fmt, ...)
+_Noreturn void usage(const char *fmt, ...)
 {
 	if (fmt) {
 		va_list ap;
@@ -77,7 +80,8 @@ static uint64_t parse_size(const char *s)
 }
 
 enum { OPT_CMDLINE = 256, OPT_INITRD, OPT_INIT, OPT_VSOCK, OPT_NET,
-	OPT_CONSOLE, OPT_BOOT_TIME, OPT_NO_PROBE, OPT_VERSION };
+	OPT_CONSOLE, OPT_BOOT_TIME, OPT_NO_PROBE, OPT_VERSION, OPT_SPEC,
+	OPT_TIMEOUT };
 
 static void parse_args(int argc, char **argv, struct vm_config *cfg)
 {
@@ -94,6 +98,14 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "boot-time", no_argument, NULL, OPT_BOOT_TIME },
 		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
+		{ "spec", required_argument, NULL, OPT_SPEC },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
@@ -103,7 +115,9 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 
 	*cfg = (struct vm_config){ .mem = DEFAULT_MEM, .cpus = 1,
 	    .console = "stdio", .probe = true };
-	while ((c = getopt_long(argc, argv, "k:m:c:d:h", opts, NULL)) != -1) {
+	/* "+": the container's ARGS are not ours, even without "--". */
+	while ((c = getopt_long(argc, argv, "+k:m:c:d:e:w:u:tivh", opts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'k': cfg->kernel = optarg; break;
 		case 'm': cfg->mem = parse_size(optarg); break;
@@ -135,13 +149,49 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 		case OPT_INIT: cfg->init = optarg; break;
 		case OPT_VSOCK: cfg->vsock = optarg; break;
 		case OPT_NET:
+			if (!strncmp(optarg, "bridge=", 7)) {
+				/* netbridge.c: a tap of its own on a bridge */
+				if (!(cfg->tap = netbridge_option(optarg + 7)))
+					usage(NULL);
+				break;
+			}
 			if (strncmp(optarg, "tap=", 4) || !optarg[4])
 				usage("--net: want tap=NAME");
 			cfg->tap = optarg + 4;
 			break;
-		case OPT_CONSOLE: cfg->console = optarg; break;
+		case OPT_CONSOLE:
+			cfg->console = optarg;
+			cfg->console_set = true;
+			break;
 		case OPT_BOOT_TIME: cfg->boot_time = true; break;
 		case OPT_NO_PROBE: cfg->probe = false; break;
+		case OPT_SPEC: cfg->spec = optarg; break;
+		case 'e':
+			if (!strchr(optarg, '='))
+				usage("-e %s: want K=V", optarg);
+			cfg->env = xrealloc(cfg->env, (cfg->nenv + 1) *
+			    sizeof *cfg->env);
+			cfg->env[cfg->nenv++] = optarg;
+			break;
+		case 'w': cfg->workdir = optarg; break;
+		case 'u': cfg->user = optarg; break;
+		case 't': cfg->tty = true; break;
+		case 'i': cfg->interactive = true; break;
+		case OPT_TIMEOUT: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || *optarg == '-' ||
+			    v == 0 || v > 86400 * 365)
+				usage("--timeout: want whole seconds");
+			cfg->timeout = (unsigned)v;
+			break;
+		}
+		case 'v':
+			cfg->verbose = true;
+			setenv("CZ_DEBUG", "1", 1);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -152,8 +202,14 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 			usage(NULL);
 		}
 	}
-	if (optind < argc)
-		usage("unexpected argument: %s", argv[optind]);
+	if (optind < argc && !cfg->spec)
+		usage("unexpected argument: %s (ARGS go with --spec)",
+		    argv[optind]);
+	cfg->args = argv + optind;
+	cfg->nargs = argc - optind;
+	if (!cfg->spec && (cfg->nenv || cfg->workdir || cfg->user || cfg->tty ||
+	    cfg->interactive || cfg->timeout))
+		usage("-e, -w, -u, -t, -i and --timeout go with --spec");
 	if (!cfg->kernel)
 		usage("no kernel (-k)");
 	if (cfg->mem < MIN_MEM || cfg->mem > MAX_MEM || (cfg->mem & 0xfffff))
@@ -237,29 +293,52 @@ static void load_boot(struct vm *vm, struct kernel_file *kf,
 		boot_bzimage_finish(vm, &bi, br);
 }
 
-/* Waits for the guest to stop or a signal; returns vmboot's status. */
+/* Waits for the guest to stop or a signal; returns vmboot's status.
+ * With --spec, signals go to the container's process once it exists,
+ * and --timeout kills it. */
 static int wait_guest(struct vm *vm, int sigfd)
 {
 	struct pollfd p[2] = { { vm->stop_efd, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-	int timeout = -1, signo = 0;
+	int timeout = -1, signo = 0, stopping = 0;
+	double deadline = vm->cfg->timeout ? vm->t_start + vm->cfg->timeout : 0;
 
 	for (;;) {
 		struct signalfd_siginfo si;
-		int n = poll(p, 2, timeout);
+		int n, wait_ms = timeout;
 
+		if (deadline && !stopping) {
+			double left = deadline - now_mono();
+
+			wait_ms = left > 0 ? (int)(left * 1e3) + 1 : 0;
+		}
+		n = poll(p, 2, wait_ms);
 		if (n < 0 && errno != EINTR)
 			die("poll:");
-		if (n == 0) {
-			warnf("guest did not stop within %d ms of signal %d; "
-			    "stopping it", STOP_TIMEOUT_MS, signo);
-			vm_set_stop(vm, VM_STOP_SIGNAL, 128 + signo);
+		if (n == 0 && deadline && !stopping) {
+			/* --timeout: kill the process; the guest then shuts
+			 * down as after any exit, or is stopped. */
+			stopping = 1;
+			timeout = STOP_TIMEOUT_MS;
+			if (ctr_timeout(vm) < 0)
+				vm_set_stop(vm, VM_STOP_SIGNAL, EXIT_CTR_TIMEOUT);
+		} else if (n == 0) {
+			warnf("guest did not stop within %d ms%s; stopping it",
+			    STOP_TIMEOUT_MS, signo ? " of a signal" : "");
+			vm_set_stop(vm, VM_STOP_SIGNAL, signo ? 128 + signo :
+			    EXIT_CTR_TIMEOUT);
 		}
 		if (n > 0 && (p[1].revents & POLLIN) &&
 		    read(sigfd, &si, sizeof si) == sizeof si) {
-			if (signo || !vm->ask_stop) {
-				vm_set_stop(vm, VM_STOP_SIGNAL, 128 + si.ssi_signo);
+			int sig = (int)si.ssi_signo;
+
+			if (vm->ctr && ctr_forward_signal(vm, sig) == 0)
+				;	/* the process decides */
+			else if (sig == SIGWINCH)
+				;
+			else if (signo || !vm->ask_stop) {
+				vm_set_stop(vm, VM_STOP_SIGNAL, 128 + sig);
 			} else {
-				signo = si.ssi_signo;
+				signo = sig;
 				vm->ask_stop(vm);
 				timeout = STOP_TIMEOUT_MS;
 			}
@@ -268,6 +347,8 @@ static int wait_guest(struct vm *vm, int sigfd)
 		enum vm_stop why = vm->stop;
 		int st = vm->status;
 		pthread_mutex_unlock(&vm->stop_lock);
+		if (why != VM_RUNNING && vm->ctr)
+			return ctr_stop_status(vm, why, st);
 		switch (why) {
 		case VM_RUNNING: continue;
 		case VM_STOP_RESET: return EXIT_GUEST_OK;
@@ -300,7 +381,10 @@ int main(int argc, char **argv)
 	if (vm.stop_efd < 0)
 		die("eventfd:");
 	vm.console_fd = open_console(cfg.console);
+	vm.main_status = -1;
 	open_kernel(cfg.kernel, &kernel);
+	if (cfg.spec)
+		ctr_prepare(&vm, &cfg, argv[0]);
 
 	/* Signals are read by the main thread alone; vCPU and device
 	 * threads inherit the mask. */
@@ -308,8 +392,14 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGWINCH);
 	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* A shell's background job ignores SIGINT, and an ignored signal
+	 * never reaches the signalfd: take them back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigdelset(&sigs, SIGUSR1);
 	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sigfd < 0)
@@ -344,6 +434,8 @@ int main(int argc, char **argv)
 	io_start(vm.io);
 	cpu_start_all(&vm);
 	debugf("%.1f ms: vCPUs started", (now_mono() - vm.t_start) * 1e3);
+	if (vm.ctr)
+		ctr_start(&vm);
 	status = wait_guest(&vm, sigfd);
 	cpu_stop_all(&vm);
 	io_stop(vm.io);

@@ -49,6 +49,7 @@ static void debug_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 			fprintf(stderr, "%s: guest userspace reached after "
 			    "%.3f ms\n", progname, t * 1e3);
 		vm->t_userspace = t;
+		debugf("%.1f ms: boot timer: guest userspace ready", t * 1e3);
 	} else if (off == 1) {
 		vm_report_main_status(vm, data[0]);
 	}

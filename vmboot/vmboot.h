@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "gmem.h"
+#include "guestnet.h"
 
 #define VMBOOT_VERSION "0.1"
 
@@ -48,6 +49,13 @@ enum {
 	EXIT_GUEST_CRASH = 3,	/* triple fault, KVM error, stop forced */
 	EXIT_SLOW_KVM = 4,	/* this /dev/kvm cannot run the guest */
 };
+/* With --spec, the process's status, or one of these (as docker run). */
+enum {
+	EXIT_CTR_TIMEOUT = 124,	/* --timeout: the process was killed */
+	EXIT_CTR_FAIL = 125,	/* vmboot, the guest or vminit failed */
+	EXIT_CTR_CANNOT_EXEC = 126,
+	EXIT_CTR_NOT_FOUND = 127,
+};
 
 struct disk_opt {
 	const char *path;
@@ -69,6 +77,17 @@ struct vm_config {
 	const char *console;	/* "stdio", "none" or a file */
 	bool probe;		/* check the KVM speed first */
 	bool boot_time;		/* print when userspace was reached */
+	bool console_set;	/* --console given */
+	bool verbose;		/* -v: timings and the console on stderr */
+	/* The container path (--spec, container.c). */
+	const char *spec;	/* config.json */
+	char **args;		/* replace process.args */
+	int nargs;
+	const char **env;	/* -e K=V */
+	int nenv;
+	const char *workdir, *user;
+	bool tty, interactive;
+	unsigned timeout;	/* seconds, 0: none */
 };
 
 struct vm;
@@ -113,7 +132,29 @@ struct vm {
 	/* Asks the guest to shut down (set by whatever talks to the guest's
 	 * init, e.g. the vminit protocol); NULL: a signal stops at once. */
 	void (*ask_stop)(struct vm *vm);
+	/* The guest's network for vminit to configure; NULL: none. */
+	struct guest_net *guest_net;
+	struct ctr_run *ctr;	/* with --spec */
+	int main_status;	/* the main process's status, -1 until known */
+	bool shutdown_asked;	/* a reset after this is a clean end */
 };
+
+/* main.c */
+_Noreturn void usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* container.c: the container path (--spec). */
+struct ctr_run;
+/* Before the devices: the spec, vminit, the vsock socket and its
+ * listener for vminit's connection, the console. */
+void ctr_prepare(struct vm *vm, struct vm_config *cfg, const char *argv0);
+/* Once the vCPUs run: the thread that speaks to vminit. */
+void ctr_start(struct vm *vm);
+/* Main thread: a signal for the process (0: forwarded, -1: none yet). */
+int ctr_forward_signal(struct vm *vm, int signo);
+/* Main thread: --timeout expired; kills the process. */
+int ctr_timeout(struct vm *vm);
+/* Main thread: vmboot's exit status once the guest stopped. */
+int ctr_stop_status(struct vm *vm, enum vm_stop why, int status);
 
 /* kvm.c */
 void kvm_open(struct vm *vm);

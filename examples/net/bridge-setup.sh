@@ -8,6 +8,17 @@
 #   bridge-setup.sh down [BRIDGE]             delete the bridge (its taps stay)
 #   bridge-setup.sh nat [BRIDGE [OUTIF]]      print nft rules for egress NAT
 #
+# With the bridge up, vmboot makes each VM's tap itself and leases it the
+# next free address of the bridge's subnet (state in /run/cz/ipam/BRIDGE);
+# the tap goes when the VM ends, even after kill -9:
+#   bridge-setup.sh up cz0 10.88.0.1/24
+#   vmboot -k vmlinux -d rootfs.ext4 --spec config.json --net bridge=cz0
+#   vmboot ... --net bridge=cz0,ip=10.88.0.10/24,dns=192.0.2.53  # fixed address
+# The guest's gateway is the bridge's address; its nameservers are the
+# host's (loopback ones left out) unless dns= is given. `tap` below is for
+# running a VM as a user: a persistent tap the user may open
+# (vmboot --net tap=NAME), with its address set up in the guest by hand.
+#
 # Set NETLINKCTL to the binary, and NETNS to work in a named namespace
 # (ip netns add NAME) instead of the host: try it there first.
 #

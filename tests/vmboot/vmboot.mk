@@ -8,14 +8,15 @@
 ifndef VMBOOT_MK_INCLUDED
 VMBOOT_MK_INCLUDED := 1
 
-VMBOOT_DEV_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out vmboot/main.c,$(wildcard vmboot/*.c)))
+# The devices without the command line (main.c) and the container runner.
+VMBOOT_DEV_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out vmboot/main.c vmboot/container.c,$(wildcard vmboot/*.c)))
 
 vmboot-tests: $(BUILD)/tests/virtq-test $(BUILD)/tests/vmboot-peer \
 	$(BUILD)/tests/vmboot-testinit
 
 $(BUILD)/tests/virtq-test: tests/vmboot/virtq-test.c $(VMBOOT_DEV_OBJS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Ivmboot $(CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(CPPFLAGS) -Ivmboot $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(vmboot_LIBS)
 
 $(BUILD)/tests/vmboot-peer: tests/vmboot/peer.c tests/vmboot/sha256.h
 	@mkdir -p $(@D)
