@@ -4,8 +4,6 @@
 # run; each side pulls into a fresh layout RUNS times, best time counts.
 # Goal: oci-pull at most half of skopeo's wall time.
 . "$(dirname "$0")/../lib/tap.sh"
-# tap.sh takes the script's directory for tests/; here it is tests/bench.
-TESTS_DIR=$(cd "$TESTS_DIR/.." && pwd)
 . "$TESTS_DIR/fixtures/registry.sh"
 . "$TESTS_DIR/fixtures/images.sh"
 need skopeo 'is the other side'
