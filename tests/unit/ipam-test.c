@@ -20,6 +20,7 @@
 #include "ipam.h"
 #include "netbridge.h"
 #include "vmboot.h"
+#include "tap.h"
 
 /* netbridge.c registers a device with vmboot's core; not here. */
 void device_register(struct device_type *t)
@@ -27,29 +28,6 @@ void device_register(struct device_type *t)
 	(void)t;
 }
 
-static int n, failed;
-
-static void ok(int cond, const char *what)
-{
-	n++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n, what);
-	if (!cond)
-		failed++;
-}
-
-static void is_int(long got, long want, const char *what)
-{
-	ok(got == want, what);
-	if (got != want)
-		printf("# got %ld, want %ld\n", got, want);
-}
-
-static void is_str(const char *got, const char *want, const char *what)
-{
-	ok(!strcmp(got, want), what);
-	if (strcmp(got, want))
-		printf("# got '%s', want '%s'\n", got, want);
-}
 
 static uint32_t ip(const char *s)
 {
@@ -272,6 +250,5 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		warnf("%s: not removed", dir);
-	printf("1..%d\n", n);
-	return failed != 0;
+	return done_testing();
 }

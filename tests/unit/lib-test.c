@@ -13,16 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tap.h"
 
-static int n, failed;
-
-static void ok(int cond, const char *what)
-{
-	n++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n, what);
-	if (!cond)
-		failed++;
-}
 
 static void test_digest(void)
 {
@@ -142,10 +134,9 @@ int main(int argc, char **argv)
 	test_json();
 	test_files(dir);
 	test_human();
-	printf("1..%d\n", n);
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		warnf("cannot remove %s", dir);
 	free(cmd);
-	return failed != 0;
+	return done_testing();
 }

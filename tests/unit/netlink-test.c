@@ -13,30 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/veth.h>
+#include "tap.h"
 
-static int n, failed;
-
-static void ok(int cond, const char *what)
-{
-	n++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n, what);
-	if (!cond)
-		failed++;
-}
-
-static void is_int(long got, long want, const char *what)
-{
-	ok(got == want, what);
-	if (got != want)
-		printf("# got %ld, want %ld\n", got, want);
-}
-
-static void is_str(const char *got, const char *want, const char *what)
-{
-	ok(!strcmp(got, want), what);
-	if (strcmp(got, want))
-		printf("# got '%s', want '%s'\n", got, want);
-}
 
 static struct nl nl;
 static int kfd;			/* the fake kernel's end */
@@ -525,6 +503,5 @@ int main(int argc, char **argv)
 	test_ifindex();
 	test_decoders();
 	test_overflow();
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return done_testing();
 }

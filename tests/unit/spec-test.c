@@ -9,23 +9,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "tap.h"
 
-static int n, failed;
-
-static void ok(int cond, const char *what)
-{
-	n++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n, what);
-	if (!cond)
-		failed++;
-}
-
-static void is(const char *got, const char *want, const char *what)
-{
-	ok(got && strcmp(got, want) == 0, what);
-	if (!got || strcmp(got, want))
-		printf("# got:  '%s'\n# want: '%s'\n", got ? got : "(null)", want);
-}
 
 static const char full[] =
 	"{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":true,"
@@ -105,7 +90,7 @@ static void test_full(void)
 		printf("# %s\n", err);
 	ok(s.nargs == 3 && !strcmp(s.args[2], "echo hi") && s.args[3] == NULL, "process.args");
 	ok(s.nenv == 2 && !strcmp(s.env[1], "A=b=c"), "process.env");
-	is(s.cwd, "/work", "process.cwd");
+	is_str(s.cwd, "/work", "process.cwd");
 	ok(s.has_uid && s.uid == 1000 && s.gid == 100 && s.ngroups == 2 &&
 	   s.groups[1] == 6, "process.user");
 	ok(s.terminal && s.nnp, "terminal, noNewPrivileges");
@@ -114,9 +99,9 @@ static void test_full(void)
 	   s.caps[SPEC_CAP_AMBIENT] == 1ull << 40, "capabilities, by name, to masks");
 	ok(s.nrlimits == 2 && s.rlimits[0].res == RLIMIT_NOFILE &&
 	   s.rlimits[1].soft == UINT64_MAX, "rlimits, 2^64-1 included");
-	is(s.root, "/b/rootfs", "root.path against the bundle");
+	is_str(s.root, "/b/rootfs", "root.path against the bundle");
 	ok(s.readonly, "root.readonly");
-	is(s.hostname, "box", "hostname");
+	is_str(s.hostname, "box", "hostname");
 	ok(s.mem == 33554432 && s.pids == 0 && s.cpu_quota == 50000 &&
 	   s.cpu_period == 100000, "resources: memory, pids -1 as none, cpu");
 	ok(s.nmasked == 1 && s.nropaths == 2, "maskedPaths, readonlyPaths");
@@ -127,7 +112,7 @@ static void test_full(void)
 	snprintf(want, sizeof want, "%u=! %u=box %u=0x2000000 %u=0xc350 %u=0x186a0 "
 		 "%u=/proc/kcore %u=/proc/sys %u=/proc/bus", A_READONLY, A_HOSTNAME,
 		 A_MEM_LIMIT, A_CPU_QUOTA, A_CPU_PERIOD, A_MASKED, A_RO_PATH, A_RO_PATH);
-	is(d, want, "container attributes");
+	is_str(d, want, "container attributes");
 	free(d);
 	proto_free(&m);
 
@@ -140,7 +125,7 @@ static void test_full(void)
 		 A_ARG, A_ARG, A_ARG, A_ENV, A_ENV, A_CWD, A_UID, A_GID, A_GROUP, A_GROUP,
 		 A_RLIMIT, A_RLIMIT, A_CAP_BOUNDING, A_CAP_EFFECTIVE, A_CAP_PERMITTED,
 		 A_CAP_INHERITABLE, A_CAP_AMBIENT, A_NO_NEW_PRIVS);
-	is(d, want, "process attributes");
+	is_str(d, want, "process attributes");
 	free(d);
 	proto_free(&m);
 
@@ -173,7 +158,7 @@ static void test_empty(void)
 	spec_proc_attrs(&s, &m);
 	spec_ctr_attrs(&s, &m);
 	d = dump(&m);
-	is(d, "", "and gives no attributes: vminit's defaults");
+	is_str(d, "", "and gives no attributes: vminit's defaults");
 	free(d);
 	proto_free(&m);
 	spec_free(&s);
@@ -237,7 +222,7 @@ static void test_errors(void)
 		snprintf(what, sizeof what, "refused: %.120s", cases[i].json);
 		ok(rc < 0 && s.args == NULL, what);
 		if (cases[i].err)
-			is(err, cases[i].err, "  with the field named");
+			is_str(err, cases[i].err, "  with the field named");
 		else
 			ok(!strncmp(err, "config.json: ", 13), "  with the file named");
 	}
@@ -322,6 +307,5 @@ int main(void)
 	test_load();
 	ok(spec_cap_num("CAP_SYS_ADMIN") == 21 && spec_cap_num("CAP_NOPE") == -1,
 	   "capability names");
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return done_testing();
 }
