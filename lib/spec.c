@@ -99,6 +99,7 @@ void spec_free(struct spec *s)
 	free(s->rlimits);
 	free(s->root);
 	free(s->hostname);
+	free(s->arch);
 	spec_init(s);
 }
 
@@ -439,6 +440,10 @@ int spec_parse(struct spec *s, const char *buf, size_t len, const char *name,
 		goto out;
 	}
 	if ((v = get_obj(&c, root, "linux", "linux", &fail)) && parse_linux(&c, s, v) < 0)
+		goto out;
+	if ((v = get_obj(&c, root, "annotations", "annotations", &fail)) &&
+	    get_str(&c, v, SPEC_ARCH_ANNOTATION, "annotations." SPEC_ARCH_ANNOTATION, 0,
+		    &s->arch) < 0)
 		goto out;
 	rc = fail ? -1 : 0;
 out:

@@ -25,6 +25,7 @@
 #define SPEC_MAX_RLIMITS 64
 #define SPEC_MAX_PATHS 128		/* maskedPaths, readonlyPaths */
 #define SPEC_MAX_HOSTNAME 64		/* HOST_NAME_MAX */
+#define SPEC_ARCH_ANNOTATION "org.opencontainers.image.architecture"
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED,
        SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT, SPEC_CAP_SETS };
@@ -59,6 +60,10 @@ struct spec {
 	char **masked, **ropaths;
 	size_t nmasked, nropaths;
 	int has_masked, has_ropaths;	/* given, maybe empty */
+	/* The image's architecture, from the annotation that oci-unpack
+	 * --bundle copies from the image config (image-spec conversion.md);
+	 * NULL when not said. vmboot picks an interpreter by it. */
+	char *arch;
 };
 
 /* An empty spec: every field unset, vminit's defaults apply. */

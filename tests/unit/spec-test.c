@@ -28,7 +28,8 @@ static const char full[] =
 	"\"linux\":{\"resources\":{\"memory\":{\"limit\":33554432},"
 	"\"pids\":{\"limit\":-1},\"cpu\":{\"quota\":50000,\"period\":100000}},"
 	"\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\",\"/proc/bus\"],"
-	"\"namespaces\":[{\"type\":\"pid\"}]},\"annotations\":{\"k\":\"v\"}}";
+	"\"namespaces\":[{\"type\":\"pid\"}]},\"annotations\":{\"k\":\"v\","
+	"\"org.opencontainers.image.architecture\":\"arm64\"}}";
 
 static int parse(struct spec *s, const char *json, char *err, size_t errlen)
 {
@@ -105,6 +106,7 @@ static void test_full(void)
 	ok(s.mem == 33554432 && s.pids == 0 && s.cpu_quota == 50000 &&
 	   s.cpu_period == 100000, "resources: memory, pids -1 as none, cpu");
 	ok(s.nmasked == 1 && s.nropaths == 2, "maskedPaths, readonlyPaths");
+	is_str(s.arch, "arm64", "the image's architecture from its annotation");
 
 	proto_init(&m, OP_CTR_CREATE, 0, 0);
 	spec_ctr_attrs(&s, &m);
@@ -154,6 +156,7 @@ static void test_empty(void)
 	char err[256], *d;
 
 	ok(parse(&s, "{}", err, sizeof err) == 0, "an empty object is a valid (empty) spec");
+	ok(s.arch == NULL, "no annotation: no architecture (the host's)");
 	proto_init(&m, OP_PROC_CREATE, 0, 0);
 	spec_proc_attrs(&s, &m);
 	spec_ctr_attrs(&s, &m);
@@ -213,6 +216,9 @@ static void test_errors(void)
 		{ "[]", "config.json: not a JSON object" },
 		{ "{\"process\":", NULL },	/* yajl's own message */
 		{ "{\"ociVersion\":1}", "config.json: ociVersion: not a string" },
+		{ "{\"annotations\":{\"org.opencontainers.image.architecture\":64}}",
+		  "config.json: annotations.org.opencontainers.image.architecture: not a string" },
+		{ "{\"annotations\":[]}", "config.json: annotations: not an object" },
 	};
 	struct spec s;
 	char err[512], what[200];
