@@ -1,9 +1,10 @@
 /* container.c: the container path of vmboot (--spec). vminit is the
  * guest's /init; it connects to us through vsock (host port 1024, our
  * Unix socket <vsock>_1024) when it is ready. A thread of its own then
- * speaks the vminit protocol (lib/vmclient.h): the guest's network, the
- * container "main" on /dev/vda from the runtime spec, its main process
- * with our stdio, and at the end OP_SHUTDOWN. The main thread keeps
+ * speaks the vminit protocol (lib/vmclient.h): a foreign architecture's
+ * interpreter (arch.c), the guest's network, the container "main" on
+ * /dev/vda from the runtime spec, its main process with our stdio, and
+ * at the end OP_SHUTDOWN. The main thread keeps
  * watching the guest: it forwards our signals to the process through a
  * pipe (in signalfd's format, which vmc_run reads), enforces --timeout,
  * and tells a clean end (the status recorded, then the reset that
@@ -47,6 +48,7 @@ struct ctr_run {
 	char *sock;		/* the vsock Unix socket (vmexec reaches it) */
 	char listen_path[108];	/* <sock>_<port>: vminit's connection lands here */
 	int listen_fd;
+	char *binfmt;		/* a foreign architecture's registration (arch.c) */
 	int sigpipe[2];		/* main thread -> vmc_run, signalfd_siginfo */
 	int started;		/* the process exists: signals go to it */
 	int timed_out;
@@ -133,6 +135,9 @@ void ctr_prepare(struct vm *vm, struct vm_config *cfg, const char *argv0)
 	cfg->tty |= r->spec.terminal;
 	if (r->spec.nargs == 0)
 		usage("--spec: no command: give ARGS or process.args");
+	/* --arch, else the image's: a foreign one brings its interpreter. */
+	if (cfg->arch || r->spec.arch)
+		r->binfmt = arch_prepare(cfg, cfg->arch ? cfg->arch : r->spec.arch);
 	if (!cfg->init)
 		cfg->init = find_vminit(argv0);
 	if (access(cfg->init, R_OK) < 0)
@@ -347,6 +352,12 @@ static void *ctr_main(void *arg)
 		goto fail;
 	}
 	debugf("%.1f ms: vminit ready", (now_mono() - vm->t_start) * 1e3);
+	if (r->binfmt) {
+		proto_init(&m, OP_BINFMT, 0, 0);
+		proto_put_str(&m, A_BINFMT, r->binfmt);
+		if (call(c, &m, err, sizeof err) < 0)
+			goto fail;
+	}
 	if (vm->guest_net && setup_net(c, vm->guest_net, err, sizeof err) < 0)
 		goto fail;
 

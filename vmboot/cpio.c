@@ -1,6 +1,7 @@
 /* cpio.c: an initramfs built in memory: a newc archive (the kernel's
  * Documentation/driver-api/early-userspace/buffer-format.rst) holding
- * /dev/console and one program as /init. No temporary file. */
+ * /dev/console and one program as /init, and perhaps a foreign
+ * architecture's interpreter (arch.c). No temporary file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +50,34 @@ static void entry(struct cpio *c, const char *name, unsigned mode,
 		put(c, data, size);
 }
 
-uint8_t *cpio_init_archive(const char *program, size_t *len)
+/* A file as name (no leading slash), with its parent directory. */
+static void file_entry(struct cpio *c, const char *path, const char *name)
+{
+	char *data, *dir = xstrdup(name), *slash = strrchr(dir, '/');
+	size_t len;
+
+	if (read_file(path, INIT_MAX, &data, &len) < 0)
+		die("%s:", path);
+	if (slash) {
+		*slash = '\0';
+		entry(c, dir, S_IFDIR | 0755, 0, 0, NULL, 0);
+	}
+	entry(c, name, S_IFREG | 0755, 0, 0, data, len);
+	free(data);
+	free(dir);
+}
+
+uint8_t *cpio_init_archive(const char *program, const char *extra,
+    const char *extra_at, size_t *len)
 {
 	struct cpio c = { 0 };
-	char *prog;
-	size_t plen;
 
-	if (read_file(program, INIT_MAX, &prog, &plen) < 0)
-		die("%s:", program);
 	entry(&c, "dev", S_IFDIR | 0755, 0, 0, NULL, 0);
 	entry(&c, "dev/console", S_IFCHR | 0600, 5, 1, NULL, 0);
-	entry(&c, "init", S_IFREG | 0755, 0, 0, prog, plen);
+	file_entry(&c, program, "init");
+	if (extra)
+		file_entry(&c, extra, extra_at + strspn(extra_at, "/"));
 	entry(&c, "TRAILER!!!", 0, 0, 0, NULL, 0);
-	free(prog);
 	*len = c.len;
 	return c.buf;
 }

@@ -41,7 +41,8 @@ static const char usage_text[] =
 "              [--net tap=NAME|bridge=BR[,...]] [--console stdio|FILE|none]\n"
 "              [--boot-time] [--no-probe] [-v]\n"
 "       vmboot -k KERNEL -d ROOTFS [...] --spec CONFIG.JSON [-e K=V]...\n"
-"              [-w DIR] [-u USER] [-t] [-i] [--timeout SECS] [-- ARGS...]\n";
+"              [-w DIR] [-u USER] [-t] [-i] [--timeout SECS] [--arch ARCH]\n"
+"              [-- ARGS...]\n";
 
 _Noreturn void usage(const char *fmt, ...)
 {
@@ -81,7 +82,7 @@ static uint64_t parse_size(const char *s)
 
 enum { OPT_CMDLINE = 256, OPT_INITRD, OPT_INIT, OPT_VSOCK, OPT_NET,
 	OPT_CONSOLE, OPT_BOOT_TIME, OPT_NO_PROBE, OPT_VERSION, OPT_SPEC,
-	OPT_TIMEOUT };
+	OPT_TIMEOUT, OPT_ARCH };
 
 static void parse_args(int argc, char **argv, struct vm_config *cfg)
 {
@@ -105,6 +106,7 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "tty", no_argument, NULL, 't' },
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -188,6 +190,14 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 			cfg->timeout = (unsigned)v;
 			break;
 		}
+		case OPT_ARCH: {
+			const struct guest_arch *ga;
+
+			if (arch_lookup(optarg, &ga) < 0)
+				usage("--arch %s: want amd64 or arm64", optarg);
+			cfg->arch = optarg;
+			break;
+		}
 		case 'v':
 			cfg->verbose = true;
 			setenv("CZ_DEBUG", "1", 1);
@@ -208,8 +218,8 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 	cfg->args = argv + optind;
 	cfg->nargs = argc - optind;
 	if (!cfg->spec && (cfg->nenv || cfg->workdir || cfg->user || cfg->tty ||
-	    cfg->interactive || cfg->timeout))
-		usage("-e, -w, -u, -t, -i and --timeout go with --spec");
+	    cfg->interactive || cfg->timeout || cfg->arch))
+		usage("-e, -w, -u, -t, -i, --timeout and --arch go with --spec");
 	if (!cfg->kernel)
 		usage("no kernel (-k)");
 	if (cfg->mem < MIN_MEM || cfg->mem > MAX_MEM || (cfg->mem & 0xfffff))
@@ -274,7 +284,8 @@ static void load_boot(struct vm *vm, struct kernel_file *kf,
 	}
 	if (cfg->init) {
 		size_t alen;
-		uint8_t *a = cpio_init_archive(cfg->init, &alen);
+		uint8_t *a = cpio_init_archive(cfg->init, cfg->interp,
+		    cfg->interp_at, &alen);
 
 		initrd = xrealloc(initrd, ilen + alen);
 		memset(initrd + (ilen & ~(size_t)3), 0, ilen & 3);

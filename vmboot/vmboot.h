@@ -88,6 +88,10 @@ struct vm_config {
 	const char *workdir, *user;
 	bool tty, interactive;
 	unsigned timeout;	/* seconds, 0: none */
+	const char *arch;	/* --arch; NULL: the image's (arch.c) */
+	/* A foreign architecture's interpreter: the host's file, packed
+	 * into the initramfs as interp_at. NULL: none. */
+	char *interp, *interp_at;
 };
 
 struct vm;
@@ -155,6 +159,16 @@ int ctr_forward_signal(struct vm *vm, int signo);
 int ctr_timeout(struct vm *vm);
 /* Main thread: vmboot's exit status once the guest stopped. */
 int ctr_stop_status(struct vm *vm, enum vm_stop why, int status);
+
+/* arch.c: foreign architectures. */
+struct guest_arch;
+/* 0 when name is an architecture we run, *ga NULL for the host's own;
+ * -1 when it is none. */
+int arch_lookup(const char *name, const struct guest_arch **ga);
+/* For a container of architecture name: NULL when native, else sets
+ * cfg->interp and cfg->interp_at and returns the binfmt_misc register
+ * line for vminit. Dies naming the cause (no interpreter installed). */
+char *arch_prepare(struct vm_config *cfg, const char *name);
 
 /* kvm.c */
 void kvm_open(struct vm *vm);
@@ -238,8 +252,10 @@ int e820_build(const struct vm *vm, struct e820_entry_le *e, int max);
 #define MPTABLE_ADDR	0xf0000
 /* mptable.c */
 void mptable_write(struct vm *vm);
-/* cpio.c: a newc archive holding one file as /init, in memory. */
-uint8_t *cpio_init_archive(const char *program, size_t *len);
+/* cpio.c: a newc archive holding one file as /init, in memory, and the
+ * file extra as extra_at (both NULL: none). */
+uint8_t *cpio_init_archive(const char *program, const char *extra,
+    const char *extra_at, size_t *len);
 /* Places the initrd at the top of low RAM, below max. */
 void initrd_place(struct vm *vm, const uint8_t *data, size_t len,
     uint64_t max, struct boot_image *bi);
