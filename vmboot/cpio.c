@@ -2,11 +2,14 @@
  * Documentation/driver-api/early-userspace/buffer-format.rst) holding
  * /dev/console and one program as /init, and perhaps a foreign
  * architecture's interpreter (arch.c). No temporary file. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "fsutil.h"
@@ -30,40 +33,66 @@ static void put(struct cpio *c, const void *p, size_t n)
 		c->buf[c->len++] = 0;
 }
 
-static void entry(struct cpio *c, const char *name, unsigned mode,
+/* An entry's header and name; its data, size bytes, are copied from
+ * data, or with data NULL left for the caller at the offset returned. */
+static size_t entry(struct cpio *c, const char *name, unsigned mode,
     unsigned rdev_major, unsigned rdev_minor, const void *data, size_t size)
 {
 	char hdr[128];
-	size_t nlen = strlen(name) + 1;
+	size_t nlen = strlen(name) + 1, off;
 
 	/* magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
 	 * devminor, rdevmajor, rdevminor, namesize, check */
 	snprintf(hdr, sizeof hdr, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X"
 	    "%08X%08X%08zX%08X", ++c->ino, mode, 0, 0, S_ISDIR(mode) ? 2 : 1,
 	    0, (unsigned)size, 0, 0, rdev_major, rdev_minor, nlen, 0);
-	/* The name follows the 110-byte header; padding covers both. */
-	c->buf = xgrow(c->buf, &c->cap, c->len + 110 + nlen + 4, 1);
+	/* The name follows the 110-byte header; padding covers both. One
+	 * growth for all of it: the data may be a 13 MB interpreter. */
+	c->buf = xgrow(c->buf, &c->cap, c->len + 110 + nlen + size + 8, 1);
 	memcpy(c->buf + c->len, hdr, 110);
 	c->len += 110;
 	put(c, name, nlen);
-	if (size)
+	off = c->len;
+	if (size && data)
 		put(c, data, size);
+	else if (size) {
+		c->len += size;
+		while (c->len & 3)
+			c->buf[c->len++] = 0;
+	}
+	return off;
 }
 
-/* A file as name (no leading slash), with its parent directory. */
+/* A file as name (no leading slash), with its parent directory, read
+ * straight into the archive. */
 static void file_entry(struct cpio *c, const char *path, const char *name)
 {
-	char *data, *dir = xstrdup(name), *slash = strrchr(dir, '/');
-	size_t len;
+	char *dir = xstrdup(name), *slash = strrchr(dir, '/');
+	struct stat st;
+	size_t off;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (read_file(path, INIT_MAX, &data, &len) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		die("%s:", path);
+	if (!S_ISREG(st.st_mode) || st.st_size > INIT_MAX)
+		die("%s: not a regular file of up to %u MiB", path, INIT_MAX >> 20);
 	if (slash) {
 		*slash = '\0';
 		entry(c, dir, S_IFDIR | 0755, 0, 0, NULL, 0);
 	}
-	entry(c, name, S_IFREG | 0755, 0, 0, data, len);
-	free(data);
+	off = entry(c, name, S_IFREG | 0755, 0, 0, NULL, (size_t)st.st_size);
+	for (size_t got = 0; got < (size_t)st.st_size; ) {
+		ssize_t r = read(fd, c->buf + off + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("%s: read:", path);
+		if (r == 0)
+			die("%s: shorter than it was a moment ago", path);
+		got += (size_t)r;
+	}
+	close(fd);
 	free(dir);
 }
 

@@ -287,11 +287,17 @@ static void load_boot(struct vm *vm, struct kernel_file *kf,
 		uint8_t *a = cpio_init_archive(cfg->init, cfg->interp,
 		    cfg->interp_at, &alen);
 
-		initrd = xrealloc(initrd, ilen + alen);
-		memset(initrd + (ilen & ~(size_t)3), 0, ilen & 3);
-		memcpy(initrd + ilen, a, alen);
-		ilen += alen;
-		free(a);
+		if (!initrd) {
+			/* No copy: it may hold a 13 MB interpreter. */
+			initrd = a;
+			ilen = alen;
+		} else {
+			initrd = xrealloc(initrd, ilen + alen);
+			memset(initrd + (ilen & ~(size_t)3), 0, ilen & 3);
+			memcpy(initrd + ilen, a, alen);
+			ilen += alen;
+			free(a);
+		}
 	}
 	if (initrd)
 		initrd_place(vm, initrd, ilen, br->pvh ? 0xffffffffULL :
