@@ -20,8 +20,7 @@
 
 /* Where the interpreters are: Debian's qemu-user-static. */
 #define QEMU_DIR	"/usr/bin"
-/* The interpreter's name in the guest. Debian's qemu keeps argv[0] (the
- * binfmt P flag) only when its own name ends in "-binfmt-P". */
+/* Where the interpreter is in the guest's initramfs. */
 #define GUEST_DIR	"/cz"
 
 struct guest_arch {
@@ -79,6 +78,8 @@ char *arch_prepare(struct vm_config *cfg, const char *name)
 		    "qemu-user-static (%s: %s)", ga->oci, u.machine, path,
 		    errno ? strerror(errno) : "not an executable file");
 	cfg->interp = path;
+	/* Debian's qemu keeps argv[0] (the P flag) only when its own name
+	 * ends in "-binfmt-P", as in /usr/libexec/qemu-binfmt. */
 	cfg->interp_at = xasprintf(GUEST_DIR "/%s-binfmt-P", ga->uname);
 	/* Debian's registration: O hands qemu the open binary, P keeps
 	 * argv[0], F opens the interpreter now. */

@@ -4,11 +4,11 @@
  * speaks the vminit protocol (lib/vmclient.h): a foreign architecture's
  * interpreter (arch.c), the guest's network, the container "main" on
  * /dev/vda from the runtime spec, its main process with our stdio, and
- * at the end OP_SHUTDOWN. The main thread keeps
- * watching the guest: it forwards our signals to the process through a
- * pipe (in signalfd's format, which vmc_run reads), enforces --timeout,
- * and tells a clean end (the status recorded, then the reset that
- * OP_SHUTDOWN causes) from a crash (a reset nobody asked for). */
+ * at the end OP_SHUTDOWN. The main thread keeps watching the guest: it
+ * forwards our signals to the process through a pipe (in signalfd's
+ * format, which vmc_run reads), enforces --timeout, and tells a clean
+ * end (the status recorded, then the reset that OP_SHUTDOWN causes) from
+ * a crash (a reset nobody asked for). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "fsutil.h"
 #include "vmboot.h"
 #include "xalloc.h"
 
