@@ -3,7 +3,7 @@
 # usage error, exit 2, for others and without --spec), the architecture
 # taken from the bundle's annotation, and a missing qemu-user-static
 # interpreter or an architecture cz cannot run named before any VM starts
-# (exit 1), with nothing left behind. The boots: tests/vmboot-foreign-arch.sh.
+# (exit 1), with nothing left behind. The boots: tests/vm-foreign-arch.sh.
 . "$(dirname "$0")/lib/tap.sh"
 
 need vmboot 'is under test (make)'

@@ -1,4 +1,4 @@
-# foreign-arch.guest.sh: the checks of tests/vmboot-foreign-arch.sh, run
+# foreign-arch.guest.sh: the checks of tests/vm-foreign-arch.sh, run
 # by sh inside the test host in /mnt/0 (vmboot, vminit, the kernel, the
 # arm64 bundle arm/ with config.json and noarch.json, the same without
 # the architecture annotation). Each section prints key=<value> lines.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# vmboot-foreign-arch: a linux/arm64 image on this x86_64 host. The arm64
+# vm-foreign-arch: a linux/arm64 image on this x86_64 host. The arm64
 # busybox of the two-platform fixture, pulled with oci-pull --platform
 # linux/arm64 from the local registry, unpacked as a bundle and written by
 # mkext4, runs `uname -m` in a VM inside the test host and prints aarch64:
