@@ -297,18 +297,25 @@ static void stage_probe(void)
 				   NULL, 0) < 0;
 }
 
+/* A random name for the staging directory, into out.name. */
+static void stage_pick_name(void)
+{
+	unsigned char r[8];
+
+	if (getentropy(r, sizeof(r)) < 0)
+		die("getentropy:");
+	snprintf(out.name, sizeof(out.name), STAGE_PREFIX "%02x%02x%02x"
+		 "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
+		 r[6], r[7]);
+}
+
 /* A fresh staging directory inside the root, named at random. */
 static void stage_make(void)
 {
-	unsigned char r[8];
 	int tries;
 
 	for (tries = 0; tries < 16; tries++) {
-		if (getentropy(r, sizeof(r)) < 0)
-			die("getentropy:");
-		snprintf(out.name, sizeof(out.name), STAGE_PREFIX "%02x%02x%02x"
-			 "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
-			 r[5], r[6], r[7]);
+		stage_pick_name();
 		if (mkdirat(out.root, out.name, 0700) == 0)
 			break;
 		if (errno != EEXIST)
@@ -361,14 +368,19 @@ void dir_write(struct tree *t, struct spool *sp)
 	struct dir_ctx c;
 	size_t i;
 
-	/* Should the image hold the staging directory's name, move it. */
+	/* Should the image hold the staging directory's name, move it;
+	 * its descriptor follows. (It used to be renamed over a fresh
+	 * empty directory whose descriptor then named a removed one.) */
 	while (in_root(t, out.name)) {
 		char old[sizeof(out.name)];
 		memcpy(old, out.name, sizeof(old));
-		close(out.stage);
-		stage_make();
-		if (renameat(out.root, old, out.root, out.name) < 0)
-			die("%s/%s: rename:", out.dir, old);
+		stage_pick_name();
+		if (renameat2(out.root, old, out.root, out.name,
+			      RENAME_NOREPLACE) < 0) {
+			if (errno != EEXIST)
+				die("%s/%s: rename:", out.dir, old);
+			memcpy(out.name, old, sizeof(old));
+		}
 	}
 	memset(&c, 0, sizeof(c));
 	c.sp = sp;
