@@ -25,7 +25,7 @@ endif
 
 # Every tool is a directory of .c files; these are its libraries.
 oci-pull_LIBS = -lcurl -lyajl -lcrypto -lsodium -lpthread
-oci-unpack_LIBS = -larchive -lyajl -lcrypto -lsodium
+oci-unpack_LIBS = -larchive -lisal -lzstd -lyajl -lcrypto -lsodium -lpthread
 mkext4_LIBS = -larchive
 vmboot_LIBS = -lyajl -lcrypto -lsodium -lpthread
 vmexec_LIBS = -lyajl

@@ -35,6 +35,10 @@ static struct {
 	int made_root;		/* dir did not exist before */
 	int done;
 	char name[64];		/* the staging directory's */
+	int is_root;		/* may chown */
+	uid_t uid;		/* the owner a staged file is created with */
+	gid_t gid;
+	int exact_mode;		/* created with the mode asked for */
 } out = { .root = -1, .stage = -1 };
 
 struct dir_ctx {
@@ -164,18 +168,22 @@ static int create(struct node *n, void *arg)
 		if (mkdirat(pfd, n->name, 0700) < 0)
 			die("%s: mkdir:", path);
 	} else if (S_ISREG(ino->mode) && ino->data_off >= 0) {
-		/* Staged: attributes first, so it appears complete. */
-		char name[STAGE_NAME_MAX];
+		/* Staged complete but for a mode that denies its owner. */
+		char name[STAGE_NAME_MAX], proc[64];
 		stage_name(ino->data_off, name);
-		fd = openat(c->sp->stage, name, O_RDONLY | O_NOFOLLOW |
-			    O_CLOEXEC);
-		if (fd < 0)
-			die("%s: staged data:", path);
-		set_attrs(c, fd, -1, NULL, ino, path);
+		if ((ino->mode & 0600) != 0600) {
+			fd = openat(c->sp->stage, name, O_PATH | O_NOFOLLOW |
+				    O_CLOEXEC);
+			if (fd < 0)
+				die("%s: staged data:", path);
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			if (chmod(proc, ino->mode & 07777) < 0)
+				die("%s: chmod:", path);
+			close(fd);
+		}
 		if (renameat2(c->sp->stage, name, pfd, n->name,
 			      RENAME_NOREPLACE) < 0)
 			die("%s: rename:", path);
-		close(fd);
 	} else if (S_ISREG(ino->mode)) {
 		fd = openat(pfd, n->name, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -242,18 +250,72 @@ static void stage_cleanup(void)
 		rmdir(out.dir);
 }
 
+/* A staged file's owner, mode, xattrs and times, set in the first pass
+ * from its own tar entry: a regular file's attributes never change
+ * after it (tree.c), and a staged file is open already. A mode denying
+ * its owner reading or writing waits for the rename, so that --bundle
+ * can still read the file. */
+void dir_stage_attrs(int fd, const struct entry *e)
+{
+	struct timespec ts[2] = {
+		{ .tv_sec = e->mtime, .tv_nsec = e->mtime_ns },
+		{ .tv_sec = e->mtime, .tv_nsec = e->mtime_ns },
+	};
+	int chowned = 0;
+	size_t i;
+
+	if (out.is_root && (e->uid != out.uid || e->gid != out.gid)) {
+		if (fchown(fd, e->uid, e->gid) < 0)
+			die("%s: chown:", e->path);
+		chowned = 1;
+	}
+	/* chown clears setuid and setgid, creation may not set them. */
+	if ((e->mode & 0600) == 0600 && (chowned || !out.exact_mode ||
+					 (e->mode & 07000)) &&
+	    fchmod(fd, e->mode & 07777) < 0)
+		die("%s: chmod:", e->path);
+	for (i = 0; i < e->nxattrs; i++)
+		if (fsetxattr(fd, e->xattrs[i].name, e->xattrs[i].value,
+			      e->xattrs[i].len, 0) < 0)
+			soft_fail(e->path, e->xattrs[i].name);
+	if (futimens(fd, ts) < 0)
+		die("%s: utimens:", e->path);
+}
+
+/* Who owns a file created in the staging directory, and whether its
+ * creation mode holds: a default ACL would mask it instead of umask. */
+static void stage_probe(void)
+{
+	struct stat st;
+
+	if (fstat(out.stage, &st) < 0)
+		die("%s/%s:", out.dir, out.name);
+	out.is_root = geteuid() == 0;
+	out.uid = geteuid();
+	out.gid = st.st_mode & S_ISGID ? st.st_gid : getegid();
+	out.exact_mode = fgetxattr(out.stage, "system.posix_acl_default",
+				   NULL, 0) < 0;
+}
+
+/* A random name for the staging directory, into out.name. */
+static void stage_pick_name(void)
+{
+	unsigned char r[8];
+
+	if (getentropy(r, sizeof(r)) < 0)
+		die("getentropy:");
+	snprintf(out.name, sizeof(out.name), STAGE_PREFIX "%02x%02x%02x"
+		 "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
+		 r[6], r[7]);
+}
+
 /* A fresh staging directory inside the root, named at random. */
 static void stage_make(void)
 {
-	unsigned char r[8];
 	int tries;
 
 	for (tries = 0; tries < 16; tries++) {
-		if (getentropy(r, sizeof(r)) < 0)
-			die("getentropy:");
-		snprintf(out.name, sizeof(out.name), STAGE_PREFIX "%02x%02x%02x"
-			 "%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
-			 r[5], r[6], r[7]);
+		stage_pick_name();
 		if (mkdirat(out.root, out.name, 0700) == 0)
 			break;
 		if (errno != EEXIST)
@@ -285,6 +347,7 @@ void dir_open(const char *dir, struct spool *sp)
 			die("%s: not empty", dir);
 	closedir(d);
 	stage_make();
+	stage_probe();
 	atexit(stage_cleanup);
 	sp->stage = out.stage;
 	sp->nstaged = 0;
@@ -305,14 +368,19 @@ void dir_write(struct tree *t, struct spool *sp)
 	struct dir_ctx c;
 	size_t i;
 
-	/* Should the image hold the staging directory's name, move it. */
+	/* Should the image hold the staging directory's name, move it;
+	 * its descriptor follows. (It used to be renamed over a fresh
+	 * empty directory whose descriptor then named a removed one.) */
 	while (in_root(t, out.name)) {
 		char old[sizeof(out.name)];
 		memcpy(old, out.name, sizeof(old));
-		close(out.stage);
-		stage_make();
-		if (renameat(out.root, old, out.root, out.name) < 0)
-			die("%s/%s: rename:", out.dir, old);
+		stage_pick_name();
+		if (renameat2(out.root, old, out.root, out.name,
+			      RENAME_NOREPLACE) < 0) {
+			if (errno != EEXIST)
+				die("%s/%s: rename:", out.dir, old);
+			memcpy(out.name, old, sizeof(old));
+		}
 	}
 	memset(&c, 0, sizeof(c));
 	c.sp = sp;

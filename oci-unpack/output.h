@@ -15,6 +15,9 @@ void tar_write(struct tree *t, const struct spool *sp, int fd);
 /* Opens dir, which must be empty or absent, and a staging directory
  * inside it for the first pass's file data (sp->stage). */
 void dir_open(const char *dir, struct spool *sp);
+/* Sets the owner, mode, xattrs and times of a file staged for entry e
+ * (open at fd, created with mode (e->mode & 0777) | 0600). */
+void dir_stage_attrs(int fd, const struct entry *e);
 /* The tree into that directory; nothing outside it is created,
  * modified or followed. */
 void dir_write(struct tree *t, struct spool *sp);
