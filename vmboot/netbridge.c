@@ -254,7 +254,8 @@ static int guest_addr(const char *br, uint32_t self, int self_plen,
 		    br);
 		return -1;
 	}
-	if ((r = ipam_path(NULL, br, nb.ipam, sizeof nb.ipam)) < 0) {
+	if ((r = ipam_path(NULL, br, self, self_plen, nb.ipam,
+	    sizeof nb.ipam)) < 0) {
 		errno = -r;
 		warnf("--net bridge=%s: address state:", br);
 		return -1;
