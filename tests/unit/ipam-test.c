@@ -120,6 +120,47 @@ static void test_resolv(void)
 	is_int(netbridge_resolv("nameserver bogus\n", dns, 4), 0, "resolv: junk");
 }
 
+static void test_hosts(void)
+{
+	struct guest_net g = { .addr = "10.9.0.2/24",
+	    .hosts = "10.9.0.7\tdb\nfd00::7\tdb6\n" };
+	char buf[2048], small[64];
+
+	is_int(guest_net_hosts(&g, "web", buf, sizeof buf), 0, "hosts: made");
+	is_str(buf, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+	    "ip6-loopback\n10.9.0.2\tweb\n10.9.0.7\tdb\nfd00::7\tdb6\n",
+	    "hosts: localhost, the hostname on the guest's address, --add-host");
+	g.hosts[0] = 0;
+	is_int(guest_net_hosts(&g, NULL, buf, sizeof buf), 0, "hosts: no hostname");
+	is_str(buf, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+	    "ip6-loopback\n", "hosts: then localhost alone");
+	is_int(guest_net_hosts(&g, "web", small, sizeof small), -1,
+	    "hosts: too long for the buffer is an error, not a cut file");
+
+	/* The option, into netbridge.c's own state. */
+	static const char *const bad[] = { "db", "db:", ":10.0.0.1", "db:10.0.0",
+	    "d b:10.0.0.1", "-db:10.0.0.1", "db:fe80::1%eth0", "db/x:10.0.0.1" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char what[64];
+
+		snprintf(what, sizeof what, "--add-host refuses '%s'", bad[i]);
+		is_int(netbridge_add_host(bad[i]), -1, what);
+	}
+	is_int(netbridge_options_done(1), 0, "--add-host: none given is fine");
+	is_int(netbridge_add_host("db.example:10.0.0.1"), 0, "--add-host NAME:IPv4");
+	is_int(netbridge_add_host("db6:fd00::1"), 0, "--add-host NAME:IPv6");
+	is_int(netbridge_options_done(1), -1, "--add-host without --net bridge= refused");
+	ok(netbridge_option("cz0") != NULL, "--net bridge=cz0 recorded");
+	is_int(netbridge_options_done(0), -1, "--add-host without --spec refused");
+	is_int(netbridge_options_done(1), 0, "--add-host with both is fine");
+	int i, r = 0;
+	for (i = 0; i < 100 && (r = netbridge_add_host("a-rather-long-host-name."
+	    "example.org:10.0.0.1")) == 0; i++)
+		;
+	ok(r == -1 && i > 10 && i < 100, "--add-host: too many is refused, "
+	    "after a fair number");
+}
+
 /* A child that lives until killed. */
 static pid_t child(void)
 {
@@ -330,6 +371,7 @@ int main(int argc, char **argv)
 		return cmd_alloc(argc, argv);
 	test_parse();
 	test_resolv();
+	test_hosts();
 	if (!mkdtemp(dir))
 		die("mkdtemp:");
 	snprintf(sub, sizeof sub, "%s/run/ipam", dir);
