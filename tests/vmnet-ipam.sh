@@ -2,7 +2,9 @@
 # vmnet-ipam.sh: the --net bridge= address allocator under load: 50
 # processes allocating at once from one state file never get the same
 # address; a SIGKILLed holder's address is handed out again; a full subnet
-# is refused with a message that says so (vmboot itself, in a netns).
+# is refused with a message that says so; ten vmboot processes started at
+# once get ten addresses; a bridge re-made with another subnet leases from
+# a file of its own (vmboot itself, in a netns).
 if [ -z "${IN_NETNS:-}" ]; then
 	unshare -n true 2>/dev/null || { echo "1..0 # skipped: unshare -n needs root"; exit 0; }
 	exec env IN_NETNS=1 unshare -n sh "$0" "$@"
@@ -105,6 +107,28 @@ kill -TERM $v5; wait $v5
 ok 'a clean exit removes its subnet file with its last lease' \
 	test ! -e "$T/ipam/czb-10.69.0.0-30"
 kill -9 $v4; wait $v4 2>/dev/null
+# Ten vmboot processes started at once on one bridge.
+netlinkctl link add czd type bridge && netlinkctl addr add 10.70.0.1/24 dev czd &&
+	netlinkctl link set czd up || { echo 'Bail out! bridge czd setup failed'; exit 1; }
+pids=
+i=0
+while [ $i -lt 10 ]; do
+	vmboot --no-probe -m 64 -k "$K" --console none --net bridge=czd \
+		>/dev/null 2>"$T/c.$i.err" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+at_exit "kill -9 $pids"
+sc=$T/ipam/czd-10.70.0.0-24
+n=0
+while [ $n -lt 300 ] && [ "$(wc -l <"$sc" 2>/dev/null || echo 0)" -lt 10 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+is "$(cut -d' ' -f1 "$sc" | sort -u | wc -l | tr -d ' ')" 10 \
+	'ten vmboot started at once: ten distinct addresses'
+is "$(cut -d' ' -f2 "$sc" | sort | tr '\n' ' ')" "$(printf '%s\n' $pids | sort | tr '\n' ' ')" \
+	'... one for each vmboot'
+kill -9 $pids; wait $pids 2>/dev/null
 fails 1 'a bridge without an IPv4 address and no ip= is refused' \
 	sh -c 'netlinkctl link add czc type bridge && exec vmboot --no-probe -k "$1" --console none --net bridge=czc' sh "$K"
 fails 2 'a malformed bridge= is a usage error' vmboot -k "$K" --net bridge=czb,ip=1.2.3
