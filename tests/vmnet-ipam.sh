@@ -121,7 +121,7 @@ done
 at_exit "kill -9 $pids"
 sc=$T/ipam/czd-10.70.0.0-24
 n=0
-while [ $n -lt 300 ] && [ "$(wc -l <"$sc" 2>/dev/null || echo 0)" -lt 10 ]; do
+while [ $n -lt 300 ] && [ "$(cat "$sc" 2>/dev/null | wc -l)" -lt 10 ]; do
 	sleep 0.1; n=$((n + 1))
 done
 is "$(cut -d' ' -f1 "$sc" | sort -u | wc -l | tr -d ' ')" 10 \
