@@ -19,6 +19,11 @@ fails 2 'too little memory is a usage error' vmboot -k x -m 1M
 fails 2 'zero CPUs is a usage error' vmboot -k x -c 0
 fails 2 '--net wants tap=NAME' vmboot -k x --net user
 fails 2 'a stray argument is a usage error' vmboot -k x extra
+fails 2 '--add-host wants NAME:ADDR' vmboot -k x --add-host db
+fails 2 '--add-host without --net bridge= is a usage error' \
+	vmboot -k x --spec y --add-host db:10.0.0.1
+err=$(vmboot -k x --net bridge=cz0 --add-host db:10.0.0.1 2>&1)
+like "$err" '--add-host goes with --net bridge= and --spec' '... and without --spec, saying so'
 fails 1 'a missing kernel file fails (exit 1)' vmboot -k "$T/nonexistent"
 err=$(vmboot -k "$T/nonexistent" 2>&1)
 like "$err" "$T/nonexistent" 'and says which file'

@@ -55,4 +55,28 @@ nameserver 6.6.6.6')" ok 'a nameserver with a newline is dropped'
 is "$(vx -c $C -n -- cat /etc/resolv.conf)" '' 'so no line was injected'
 is "$(vx -c $C -n -- cat /sys/class/net/eth0/mtu)" 1400 \
 	'the container shares the machine network namespace'
+
+# Files at create (vmboot --net bridge= sends both): bound over the
+# image's; a read-only rootfs without them goes without, and runs.
+R=ctr-$$-ro
+# A device of its own: one mounted read-write cannot be mounted read-only.
+truncate -s 16M "$T/ro.ext4" && mke2fs -q -t ext4 -d "$T/rootfs" "$T/ro.ext4" &&
+	RO_LOOP=$(losetup -f --show -r "$T/ro.ext4") || { echo 'Bail out! ro image'; exit 1; }
+at_exit "losetup -d $RO_LOOP"
+ok 'create read-only with hosts and resolv.conf the rootfs lacks' \
+	vop OP_CTR_CREATE A_CTR=$R A_ROOTFS=$RO_LOOP A_READONLY \
+	'A_HOSTS=127.0.0.1 localhost
+' 'A_RESOLV_CONF=nameserver 10.0.2.3
+'
+is "$(vx -c $R -n -- sh -c 'ls /etc/hosts /etc/resolv.conf 2>&1; echo ran')" \
+	'ls: /etc/hosts: No such file or directory
+ls: /etc/resolv.conf: No such file or directory
+ran' 'its process runs, without the files'
+W=ctr-$$-rw
+ok 'create read-write with hosts' vop OP_CTR_CREATE A_CTR=$W A_ROOTFS=$LOOP \
+	'A_HOSTS=127.0.0.1 localhost
+10.0.2.15 w
+'
+is "$(vx -c $W -n -- cat /etc/hosts)" '127.0.0.1 localhost
+10.0.2.15 w' 'read-write: the file is made and bound over'
 done_testing

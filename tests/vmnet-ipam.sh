@@ -2,7 +2,9 @@
 # vmnet-ipam.sh: the --net bridge= address allocator under load: 50
 # processes allocating at once from one state file never get the same
 # address; a SIGKILLed holder's address is handed out again; a full subnet
-# is refused with a message that says so (vmboot itself, in a netns).
+# is refused with a message that says so; ten vmboot processes started at
+# once get ten addresses; a bridge re-made with another subnet leases from
+# a file of its own (vmboot itself, in a netns).
 if [ -z "${IN_NETNS:-}" ]; then
 	unshare -n true 2>/dev/null || { echo "1..0 # skipped: unshare -n needs root"; exit 0; }
 	exec env IN_NETNS=1 unshare -n sh "$0" "$@"
@@ -58,15 +60,17 @@ fi
 export CZ_IPAM_DIR=$T/ipam
 netlinkctl link add czb type bridge && netlinkctl addr add 10.67.0.1/30 dev czb &&
 	netlinkctl link set czb up || { echo 'Bail out! bridge setup failed'; exit 1; }
+# One state file per bridge and subnet.
+st=$T/ipam/czb-10.67.0.0-30
 # --no-probe: the guest never has to run, the devices are set up first.
 vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v1.err" &
 v1=$!
 at_exit "kill -9 $v1"
 n=0
-while [ $n -lt 100 ] && ! grep -q "^10.67.0.2 $v1 " "$T/ipam/czb" 2>/dev/null; do
+while [ $n -lt 100 ] && ! grep -q "^10.67.0.2 $v1 " "$st" 2>/dev/null; do
 	sleep 0.1; n=$((n + 1))
 done
-ok 'the first VM leases 10.67.0.2' grep -q "^10.67.0.2 $v1 " "$T/ipam/czb"
+ok 'the first VM leases 10.67.0.2' grep -q "^10.67.0.2 $v1 " "$st"
 vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v2.err"
 is $? 1 'a second VM on the full /30 fails (exit 1)'
 like "$(cat "$T/v2.err")" 'bridge=czb: no free address left in 10.67.0.0/30' \
@@ -79,12 +83,52 @@ vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v4.er
 v4=$!
 at_exit "kill -9 $v4"
 n=0
-while [ $n -lt 100 ] && ! grep -q "^10.67.0.2 $v4 " "$T/ipam/czb" 2>/dev/null; do
+while [ $n -lt 100 ] && ! grep -q "^10.67.0.2 $v4 " "$st" 2>/dev/null; do
 	sleep 0.1; n=$((n + 1))
 done
 ok "after kill -9 of the first, the next VM gets its address" \
-	grep -q "^10.67.0.2 $v4 " "$T/ipam/czb"
+	grep -q "^10.67.0.2 $v4 " "$st"
+# The bridge re-made with another subnet while a VM still holds a lease
+# of the old one: the new subnet has a file of its own.
+netlinkctl link del czb && netlinkctl link add czb type bridge &&
+	netlinkctl addr add 10.69.0.1/30 dev czb && netlinkctl link set czb up ||
+	{ echo 'Bail out! bridge re-creation failed'; exit 1; }
+vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v5.err" &
+v5=$!
+at_exit "kill -9 $v5"
+n=0
+while [ $n -lt 100 ] && ! grep -q "^10.69.0.2 $v5 " "$T/ipam/czb-10.69.0.0-30" 2>/dev/null; do
+	sleep 0.1; n=$((n + 1))
+done
+ok 'a bridge re-made with another subnet leases from a file of its own' \
+	grep -q "^10.69.0.2 $v5 " "$T/ipam/czb-10.69.0.0-30"
+ok "... while the old subnet's file keeps its lease" grep -q "^10.67.0.2 $v4 " "$st"
+kill -TERM $v5; wait $v5
+ok 'a clean exit removes its subnet file with its last lease' \
+	test ! -e "$T/ipam/czb-10.69.0.0-30"
 kill -9 $v4; wait $v4 2>/dev/null
+# Ten vmboot processes started at once on one bridge.
+netlinkctl link add czd type bridge && netlinkctl addr add 10.70.0.1/24 dev czd &&
+	netlinkctl link set czd up || { echo 'Bail out! bridge czd setup failed'; exit 1; }
+pids=
+i=0
+while [ $i -lt 10 ]; do
+	vmboot --no-probe -m 64 -k "$K" --console none --net bridge=czd \
+		>/dev/null 2>"$T/c.$i.err" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+at_exit "kill -9 $pids"
+sc=$T/ipam/czd-10.70.0.0-24
+n=0
+while [ $n -lt 300 ] && [ "$(cat "$sc" 2>/dev/null | wc -l)" -lt 10 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+is "$(cut -d' ' -f1 "$sc" | sort -u | wc -l | tr -d ' ')" 10 \
+	'ten vmboot started at once: ten distinct addresses'
+is "$(cut -d' ' -f2 "$sc" | sort | tr '\n' ' ')" "$(printf '%s\n' $pids | sort | tr '\n' ' ')" \
+	'... one for each vmboot'
+kill -9 $pids; wait $pids 2>/dev/null
 fails 1 'a bridge without an IPv4 address and no ip= is refused' \
 	sh -c 'netlinkctl link add czc type bridge && exec vmboot --no-probe -k "$1" --console none --net bridge=czc' sh "$K"
 fails 2 'a malformed bridge= is a usage error' vmboot -k "$K" --net bridge=czb,ip=1.2.3

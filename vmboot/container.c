@@ -367,15 +367,18 @@ static void *ctr_main(void *arg)
 	spec_ctr_attrs(&r->spec, &m);
 	if (vm->guest_net) {
 		const struct guest_net *n = vm->guest_net;
-		char resolv[4 * 80] = "";
+		char resolv[4 * 80] = "", hosts[sizeof n->hosts + 512];
 
 		for (int i = 0; i < n->ndns && i < 4; i++)
 			snprintf(resolv + strlen(resolv), sizeof resolv - strlen(resolv),
 			    "nameserver %s\n", n->dns[i]);
 		if (n->ndns > 0)
 			proto_put_str(&m, A_RESOLV_CONF, resolv);
-		if (n->hosts[0])
-			proto_put_str(&m, A_HOSTS, n->hosts);
+		if (guest_net_hosts(n, r->spec.hostname, hosts, sizeof hosts) < 0) {
+			snprintf(err, sizeof err, "/etc/hosts: too long");
+			goto fail;
+		}
+		proto_put_str(&m, A_HOSTS, hosts);
 	}
 	if (call(c, &m, err, sizeof err) < 0)
 		goto fail;

@@ -78,13 +78,26 @@ static int leases_load(const char *path, struct leases *ls)
 	int e;
 
 	*ls = (struct leases){ .fd = -1 };
-	if ((ls->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-		return -errno;
-	while (flock(ls->fd, LOCK_EX) < 0)
-		if (errno != EINTR)
+	for (;;) {
+		struct stat now;
+
+		if ((ls->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+			return -errno;
+		while (flock(ls->fd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				goto fail;
+		if (fstat(ls->fd, &st) < 0)
 			goto fail;
-	if (fstat(ls->fd, &st) < 0)
-		goto fail;
+		/* A release that left the file empty removed it while we
+		 * waited for the lock: the lock is on a dead file. */
+		if (stat(path, &now) == 0) {
+			if (now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+				break;
+		} else if (errno != ENOENT) {
+			goto fail;
+		}
+		close(ls->fd);
+	}
 	if (st.st_size > (off_t)IPAM_MAX_LEASES * LEASE_LINE_MAX) {
 		errno = EFBIG;
 		goto fail;
@@ -252,7 +265,12 @@ int ipam_release(const char *path, uint32_t addr, pid_t pid)
 		return r;
 	if ((l = leases_find(&ls, addr)) && l->pid == pid)
 		*l = ls.v[--ls.n];
-	r = leases_store(&ls);
+	/* No VM left on this subnet: nothing stays behind in /run. Under
+	 * the lock, so a waiter sees the file is gone (leases_load). */
+	if (ls.n == 0)
+		r = unlink(path) < 0 ? -errno : 0;
+	else
+		r = leases_store(&ls);
 	leases_close(&ls);
 	return r;
 }
@@ -275,9 +293,11 @@ static int mkdirs(char *dir)
 	}
 }
 
-int ipam_path(const char *dir, const char *br, char *path, size_t len)
+int ipam_path(const char *dir, const char *br, uint32_t net, int plen,
+    char *path, size_t len)
 {
-	char d[PATH_MAX];
+	struct in_addr in;
+	char d[PATH_MAX], a[INET_ADDRSTRLEN];
 
 	if (!dir)
 		dir = getenv("CZ_IPAM_DIR");
@@ -285,10 +305,12 @@ int ipam_path(const char *dir, const char *br, char *path, size_t len)
 		dir = IPAM_DIR;
 	/* br names a file: a link name, never a path. */
 	if (!*br || strlen(br) >= 16 || strchr(br, '/') || !strcmp(br, ".") ||
-	    !strcmp(br, ".."))
+	    !strcmp(br, "..") || plen < 0 || plen > 32)
 		return -EINVAL;
+	in.s_addr = htonl(plen ? net & ~0u << (32 - plen) : 0);
+	inet_ntop(AF_INET, &in, a, sizeof a);
 	if (snprintf(d, sizeof d, "%s", dir) >= (int)sizeof d ||
-	    snprintf(path, len, "%s/%s", dir, br) >= (int)len)
+	    snprintf(path, len, "%s/%s-%s-%d", dir, br, a, plen) >= (int)len)
 		return -ENAMETOOLONG;
 	return mkdirs(d);
 }

@@ -38,7 +38,8 @@
 static const char usage_text[] =
 "usage: vmboot -k KERNEL [-m MEM] [-c CPUS] [--initrd FILE] [--init PROGRAM]\n"
 "              [--cmdline ARGS] [-d FILE[,ro]]... [--vsock SOCKET]\n"
-"              [--net tap=NAME|bridge=BR[,...]] [--console stdio|FILE|none]\n"
+"              [--net tap=NAME|bridge=BR[,...]] [--add-host NAME:ADDR]...\n"
+"              [--console stdio|FILE|none]\n"
 "              [--boot-time] [--no-probe] [-v]\n"
 "       vmboot -k KERNEL -d ROOTFS [...] --spec CONFIG.JSON [-e K=V]...\n"
 "              [-w DIR] [-u USER] [-t] [-i] [--timeout SECS] [--arch ARCH]\n"
@@ -82,7 +83,7 @@ static uint64_t parse_size(const char *s)
 
 enum { OPT_CMDLINE = 256, OPT_INITRD, OPT_INIT, OPT_VSOCK, OPT_NET,
 	OPT_CONSOLE, OPT_BOOT_TIME, OPT_NO_PROBE, OPT_VERSION, OPT_SPEC,
-	OPT_TIMEOUT, OPT_ARCH };
+	OPT_TIMEOUT, OPT_ARCH, OPT_ADD_HOST };
 
 static void parse_args(int argc, char **argv, struct vm_config *cfg)
 {
@@ -96,6 +97,7 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "init", required_argument, NULL, OPT_INIT },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "add-host", required_argument, NULL, OPT_ADD_HOST },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "boot-time", no_argument, NULL, OPT_BOOT_TIME },
 		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
@@ -161,6 +163,10 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 				usage("--net: want tap=NAME");
 			cfg->tap = optarg + 4;
 			break;
+		case OPT_ADD_HOST:
+			if (netbridge_add_host(optarg) < 0)
+				usage(NULL);
+			break;
 		case OPT_CONSOLE:
 			cfg->console = optarg;
 			cfg->console_set = true;
@@ -220,6 +226,8 @@ static void parse_args(int argc, char **argv, struct vm_config *cfg)
 	if (!cfg->spec && (cfg->nenv || cfg->workdir || cfg->user || cfg->tty ||
 	    cfg->interactive || cfg->timeout || cfg->arch))
 		usage("-e, -w, -u, -t, -i, --timeout and --arch go with --spec");
+	if (netbridge_options_done(cfg->spec != NULL) < 0)
+		usage(NULL);
 	if (!cfg->kernel)
 		usage("no kernel (-k)");
 	if (cfg->mem < MIN_MEM || cfg->mem > MAX_MEM || (cfg->mem & 0xfffff))

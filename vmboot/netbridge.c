@@ -1,6 +1,7 @@
 /* netbridge.c: --net bridge=: the VM's tap on a host bridge, and the
  * network configuration its guest gets (see netbridge.h). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -190,6 +191,70 @@ const char *netbridge_option(const char *arg)
 	return nb.tap;
 }
 
+/* A host name as /etc/hosts takes it (RFC 1123 letters, digits, '-',
+ * '.', and '_' as in practice). */
+static int host_name_ok(const char *s, size_t len)
+{
+	if (!len || len > 253 || *s == '-' || *s == '.')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
+			return 0;
+	return 1;
+}
+
+int netbridge_add_host(const char *arg)
+{
+	struct guest_net *g = &nb.guest;
+	const char *colon = strchr(arg, ':');
+	unsigned char bin[16];
+	size_t used = strlen(g->hosts);
+	int n;
+
+	/* NAME:ADDR at the first colon: an IPv6 address keeps its own. */
+	if (!colon || !host_name_ok(arg, colon - arg) ||
+	    (inet_pton(AF_INET, colon + 1, bin) != 1 &&
+	    inet_pton(AF_INET6, colon + 1, bin) != 1)) {
+		warnf("--add-host %s: want NAME:ADDR (a host name, an IPv4 or "
+		    "IPv6 address)", arg);
+		return -1;
+	}
+	n = snprintf(g->hosts + used, sizeof g->hosts - used, "%s\t%.*s\n",
+	    colon + 1, (int)(colon - arg), arg);
+	if (n < 0 || (size_t)n >= sizeof g->hosts - used) {
+		g->hosts[used] = 0;
+		warnf("--add-host %s: more entries than fit in %zu bytes", arg,
+		    sizeof g->hosts);
+		return -1;
+	}
+	return 0;
+}
+
+int netbridge_options_done(int spec)
+{
+	if (nb.guest.hosts[0] && (!nb.on || !spec)) {
+		warnf("--add-host goes with --net bridge= and --spec");
+		return -1;
+	}
+	return 0;
+}
+
+int guest_net_hosts(const struct guest_net *g, const char *hostname,
+    char *buf, size_t len)
+{
+	size_t alen = strcspn(g->addr, "/");
+	int n;
+
+	n = snprintf(buf, len, "127.0.0.1\tlocalhost\n"
+	    "::1\tlocalhost ip6-localhost ip6-loopback\n");
+	if (n >= 0 && (size_t)n < len && hostname && *hostname && alen)
+		n += snprintf(buf + n, len - n, "%.*s\t%s\n", (int)alen, g->addr,
+		    hostname);
+	if (n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n, "%s", g->hosts);
+	return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
 static void ip4_str(uint32_t ip, char *buf, size_t len)
 {
 	struct in_addr in = { htonl(ip) };
@@ -254,7 +319,8 @@ static int guest_addr(const char *br, uint32_t self, int self_plen,
 		    br);
 		return -1;
 	}
-	if ((r = ipam_path(NULL, br, nb.ipam, sizeof nb.ipam)) < 0) {
+	if ((r = ipam_path(NULL, br, self, self_plen, nb.ipam,
+	    sizeof nb.ipam)) < 0) {
 		errno = -r;
 		warnf("--net bridge=%s: address state:", br);
 		return -1;

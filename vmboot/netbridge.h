@@ -1,9 +1,10 @@
 /* netbridge.h: --net bridge=BR[,ip=ADDR/PLEN][,gw=GW][,mac=MAC][,dns=IP]...
+ * and --add-host NAME:ADDR.
  * A tap of the VM's own (non-persistent: it goes with vmboot's last fd of
  * it, also after SIGKILL), named cz<pid>-<n>, attached to bridge BR and up;
  * the guest's address (given, or leased by ipam.c from BR's subnet), gateway
- * (default: BR's address), MAC and nameservers go to vminit through
- * vm->guest_net.
+ * (default: BR's address), MAC, nameservers and hosts entries go to
+ * virtio-net and vminit through vm->guest_net.
  *
  * Set up in three steps, as devices: netbridge (before virtio-net) checks the
  * bridge and fills vm->guest_net; virtio-net creates the tap by name
@@ -42,5 +43,11 @@ int netbridge_resolv(const char *text, char dns[][64], int max);
 /* For vmboot's option parsing: records the option and returns the name of
  * the tap virtio-net is to create, or NULL after a warning. */
 const char *netbridge_option(const char *arg);
+/* --add-host NAME:ADDR, for the container's /etc/hosts: 0, or -1 after a
+ * warning. */
+int netbridge_add_host(const char *arg);
+/* After option parsing: 0, or -1 after a warning when --add-host came
+ * without --net bridge= and --spec (it would go nowhere). */
+int netbridge_options_done(int spec);
 
 #endif

@@ -206,8 +206,8 @@ int tap_open(const char *name, bool *offloads)
 	return fd;
 }
 
-struct virtio_dev *net_new(int tap, bool offloads, const struct gmem *mem,
-    struct io *io)
+struct virtio_dev *net_new(int tap, bool offloads, const uint8_t *mac,
+    const struct gmem *mem, struct io *io)
 {
 	struct net *n = xcalloc(1, sizeof *n);
 	uint64_t f = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
@@ -219,10 +219,14 @@ struct virtio_dev *net_new(int tap, bool offloads, const struct gmem *mem,
 	if (offloads)
 		f |= 1ULL << VIRTIO_NET_F_GUEST_CSUM |
 		    1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6;
-	/* A locally administered unicast address. */
-	n->cfg.mac[0] = 0x02;
-	if (getrandom(n->cfg.mac + 1, 5, 0) != 5)
-		memcpy(n->cfg.mac + 1, "\x63\x7a\x00\x00\x01", 5);
+	if (mac) {
+		memcpy(n->cfg.mac, mac, 6);
+	} else {
+		/* A locally administered unicast address. */
+		n->cfg.mac[0] = 0x02;
+		if (getrandom(n->cfg.mac + 1, 5, 0) != 5)
+			memcpy(n->cfg.mac + 1, "\x63\x7a\x00\x00\x01", 5);
+	}
 	n->cfg.status = VIRTIO_NET_S_LINK_UP;
 	if (virtio_dev_init(&n->dev, "virtio-net", &net_ops, n, f, NET_QUEUE_SIZE,
 	    mem, io) < 0 || io_add(io, tap, 0, net_tap_io, n) < 0)
@@ -235,15 +239,21 @@ struct virtio_dev *net_new(int tap, bool offloads, const struct gmem *mem,
 
 static int net_setup(struct vm *vm)
 {
+	const struct guest_net *g = vm->guest_net;
 	struct virtio_dev *d;
-	bool off;
+	uint8_t mac[6];
+	bool off, has_mac;
 	int tap;
 
 	if (!vm->cfg->tap)
 		return 0;
+	/* The MAC the host side chose (netbridge.c runs first) is the one
+	 * the guest's eth0 reads from the config space. */
+	has_mac = g && sscanf(g->mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx",
+	    &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) == 6;
 	if ((tap = tap_open(vm->cfg->tap, &off)) < 0)
 		return -1;
-	d = net_new(tap, off, &vm->mem, vm->io);
+	d = net_new(tap, off, has_mac ? mac : NULL, &vm->mem, vm->io);
 	return d ? virtio_mmio_attach(vm, d) : -1;
 }
 

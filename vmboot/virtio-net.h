@@ -3,6 +3,7 @@
 #define VMBOOT_VIRTIO_NET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gmem.h"
 
@@ -10,7 +11,8 @@ struct io;
 /* Opens tap NAME with a 12-byte vnet header; *offloads says whether it
  * takes TUNSETOFFLOAD. */
 int tap_open(const char *name, bool *offloads);
-struct virtio_dev *net_new(int tap, bool offloads, const struct gmem *mem,
-    struct io *io);
+/* mac: the address offered in the config space; NULL: a random one. */
+struct virtio_dev *net_new(int tap, bool offloads, const uint8_t *mac,
+    const struct gmem *mem, struct io *io);
 
 #endif

@@ -294,9 +294,18 @@ static int bind_etc(struct ctr *c, const char *name, char *err, size_t errlen)
 	int fd, rc;
 
 	mkdir(etc, 0755);
-	if ((fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) >= 0)
+	if ((fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) >= 0) {
 		close(fd);
+	} else if (errno == EROFS && access(dst, F_OK) < 0) {
+		/* A read-only rootfs without the file has nowhere to bind
+		 * it: the container goes without, as it would with no
+		 * network given, rather than not at all. */
+		tlog("%s: not in the read-only rootfs: left out", dst);
+		rc = 0;
+		goto out;
+	}
 	rc = step(mount(src, dst, NULL, MS_BIND, NULL), err, errlen, "bind", dst);
+out:
 	free(src);
 	free(etc);
 	free(dst);

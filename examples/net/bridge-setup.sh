@@ -9,7 +9,7 @@
 #   bridge-setup.sh nat [BRIDGE [OUTIF]]      print nft rules for egress NAT
 #
 # With the bridge up, vmboot makes each VM's tap itself and leases it the
-# next free address of the bridge's subnet (state in /run/cz/ipam/BRIDGE);
+# next free address of the bridge's subnet (state in /run/cz/ipam/BRIDGE-NET-PLEN);
 # the tap goes when the VM ends, even after kill -9:
 #   bridge-setup.sh up cz0 10.88.0.1/24
 #   vmboot -k vmlinux -d rootfs.ext4 --spec config.json --net bridge=cz0

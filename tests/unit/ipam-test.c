@@ -120,6 +120,47 @@ static void test_resolv(void)
 	is_int(netbridge_resolv("nameserver bogus\n", dns, 4), 0, "resolv: junk");
 }
 
+static void test_hosts(void)
+{
+	struct guest_net g = { .addr = "10.9.0.2/24",
+	    .hosts = "10.9.0.7\tdb\nfd00::7\tdb6\n" };
+	char buf[2048], small[64];
+
+	is_int(guest_net_hosts(&g, "web", buf, sizeof buf), 0, "hosts: made");
+	is_str(buf, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+	    "ip6-loopback\n10.9.0.2\tweb\n10.9.0.7\tdb\nfd00::7\tdb6\n",
+	    "hosts: localhost, the hostname on the guest's address, --add-host");
+	g.hosts[0] = 0;
+	is_int(guest_net_hosts(&g, NULL, buf, sizeof buf), 0, "hosts: no hostname");
+	is_str(buf, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+	    "ip6-loopback\n", "hosts: then localhost alone");
+	is_int(guest_net_hosts(&g, "web", small, sizeof small), -1,
+	    "hosts: too long for the buffer is an error, not a cut file");
+
+	/* The option, into netbridge.c's own state. */
+	static const char *const bad[] = { "db", "db:", ":10.0.0.1", "db:10.0.0",
+	    "d b:10.0.0.1", "-db:10.0.0.1", "db:fe80::1%eth0", "db/x:10.0.0.1" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char what[64];
+
+		snprintf(what, sizeof what, "--add-host refuses '%s'", bad[i]);
+		is_int(netbridge_add_host(bad[i]), -1, what);
+	}
+	is_int(netbridge_options_done(1), 0, "--add-host: none given is fine");
+	is_int(netbridge_add_host("db.example:10.0.0.1"), 0, "--add-host NAME:IPv4");
+	is_int(netbridge_add_host("db6:fd00::1"), 0, "--add-host NAME:IPv6");
+	is_int(netbridge_options_done(1), -1, "--add-host without --net bridge= refused");
+	ok(netbridge_option("cz0") != NULL, "--net bridge=cz0 recorded");
+	is_int(netbridge_options_done(0), -1, "--add-host without --spec refused");
+	is_int(netbridge_options_done(1), 0, "--add-host with both is fine");
+	int i, r = 0;
+	for (i = 0; i < 100 && (r = netbridge_add_host("a-rather-long-host-name."
+	    "example.org:10.0.0.1")) == 0; i++)
+		;
+	ok(r == -1 && i > 10 && i < 100, "--add-host: too many is refused, "
+	    "after a fair number");
+}
+
 /* A child that lives until killed. */
 static pid_t child(void)
 {
@@ -138,6 +179,85 @@ static void reap(pid_t p)
 	waitpid(p, NULL, 0);
 }
 
+/* Whether the state file holds pid's lease of addr: a lease written to a
+ * file already removed would be lost. */
+static int recorded(const char *path, uint32_t addr, pid_t pid)
+{
+	char buf[4096], want[64];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = 0;
+	snprintf(want, sizeof want, "%s %d ", str(addr), (int)pid);
+	return strstr(buf, want) != NULL;
+}
+
+/* Rounds of alloc, check, release: 0 when each lease was in the file. */
+static int rounds(const char *path, int n)
+{
+	uint32_t b;
+
+	for (int i = 0; i < n; i++)
+		if (ipam_alloc(path, ip("10.9.0.0"), 24, ip("10.9.0.1"), getpid(),
+		    &b) < 0 || !recorded(path, b, getpid()) ||
+		    ipam_release(path, b, getpid()) < 0)
+			return -1;
+	return 0;
+}
+
+/* The bridge re-made with another subnet; the last release. path is the
+ * 10.9.0.0/29 file, full of this process's leases. */
+static void test_subnets(const char *dir, const char *path)
+{
+	char other[4096];
+	uint32_t a = 0, h[5];
+	pid_t p;
+	int i, n;
+
+	is_int(ipam_path(dir, "czt0", ip("10.9.0.0"), 24, other, sizeof other), 0,
+	    "subnets: path of /24");
+	ok(strcmp(path, other) != 0, "subnets: another file than the /29's");
+	is_int(ipam_alloc(other, ip("10.9.0.0"), 24, ip("10.9.0.1"), getpid(), &a), 0,
+	    "subnets: alloc in the new subnet");
+	is_str(str(a), "10.9.0.2", "subnets: the /29's leases do not count there");
+	is_int(ipam_release(other, a, getpid()), 0, "subnets: release the only lease");
+	ok(access(other, F_OK) < 0 && errno == ENOENT,
+	    "subnets: the file goes with its last lease");
+	is_int(ipam_release(other, a, getpid()), 0, "subnets: release again");
+	ok(access(other, F_OK) < 0, "subnets: still no file");
+
+	/* A file only dead processes lease from is handed out afresh. */
+	p = child();
+	is_int(ipam_alloc(other, ip("10.9.0.0"), 24, ip("10.9.0.1"), p, &a), 0,
+	    "dead: alloc for a child");
+	reap(p);
+	is_int(ipam_alloc(other, ip("10.9.0.0"), 24, ip("10.9.0.1"), getpid(), &a), 0,
+	    "dead: alloc after it died");
+	is_str(str(a), "10.9.0.2", "dead: its address is the first free");
+
+	/* Releases racing allocations: none is lost to a removed file. */
+	for (i = 0, n = 0; i < 5; i++)
+		n += ipam_alloc(other, ip("10.9.0.0"), 24, ip("10.9.0.1"), getpid(),
+		    &h[i]) == 0;
+	is_int(n, 5, "race: five more leases");
+	ipam_release(other, a, getpid());
+	for (i = 0; i < 5; i++)
+		ipam_release(other, h[i], getpid());
+	fflush(stdout);
+	p = fork();
+	if (p == 0)
+		_exit(rounds(other, 2000) < 0);
+	is_int(rounds(other, 2000), 0, "race: 2000 alloc-release rounds, each "
+	    "lease in the file");
+	waitpid(p, &n, 0);
+	ok(WIFEXITED(n) && WEXITSTATUS(n) == 0, "race: and 2000 in a child at once");
+	ok(access(other, F_OK) < 0, "race: no file once all are released");
+}
+
 static void test_alloc(const char *dir)
 {
 	char path[4096], text[256];
@@ -145,11 +265,18 @@ static void test_alloc(const char *dir)
 	pid_t p1, p2;
 	int fd;
 
-	is_int(ipam_path(dir, "br/x", path, sizeof path), -EINVAL, "path: no slash in name");
-	is_int(ipam_path(dir, "..", path, sizeof path), -EINVAL, "path: not ..");
-	is_int(ipam_path(dir, "", path, sizeof path), -EINVAL, "path: not empty");
-	is_int(ipam_path(dir, "czt0", path, sizeof path), 0, "path: made");
-	ok(strstr(path, "/ipam/czt0") != NULL, "path: dir/bridge");
+	uint32_t net = ip("10.9.0.0");
+
+	is_int(ipam_path(dir, "br/x", net, 29, path, sizeof path), -EINVAL,
+	    "path: no slash in name");
+	is_int(ipam_path(dir, "..", net, 29, path, sizeof path), -EINVAL, "path: not ..");
+	is_int(ipam_path(dir, "", net, 29, path, sizeof path), -EINVAL, "path: not empty");
+	is_int(ipam_path(dir, "czt0", net, 33, path, sizeof path), -EINVAL,
+	    "path: not a prefix length");
+	is_int(ipam_path(dir, "czt0", ip("10.9.0.1"), 29, path, sizeof path), 0,
+	    "path: made");
+	ok(strstr(path, "/ipam/czt0-10.9.0.0-29") && !strchr(strstr(path, "czt0"), '/'),
+	    "path: dir/bridge-subnet-plen, host bits cleared");
 
 	/* 10.9.0.0/29: .1 is the bridge; hosts .2 to .6. */
 	is_int(ipam_alloc(path, ip("10.9.0.5"), 29, ip("10.9.0.1"), getpid(), &a), 0,
@@ -210,6 +337,7 @@ static void test_alloc(const char *dir)
 	    "alloc: /0 refused");
 	ok(ipam_pid_start(getpid()) > 0, "pid start: self");
 	ok(ipam_pid_start(p2) == 0, "pid start: a reaped child");
+	test_subnets(dir, path);
 }
 
 static int cmd_alloc(int argc, char **argv)
@@ -243,6 +371,7 @@ int main(int argc, char **argv)
 		return cmd_alloc(argc, argv);
 	test_parse();
 	test_resolv();
+	test_hosts();
 	if (!mkdtemp(dir))
 		die("mkdtemp:");
 	snprintf(sub, sizeof sub, "%s/run/ipam", dir);
