@@ -3,6 +3,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "progress.h"
+#include "syncer.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -41,6 +42,8 @@ struct xfer {
 	size_t errlen;
 	char fail[256];		/* why the write callback stopped a transfer */
 	long long wake;		/* monotonic ms at which to (re)start */
+	struct syncer_item commit;	/* handed to the syncer when verified */
+	int committing;
 };
 
 const char *blob_status_name(enum blob_status s)
@@ -254,8 +257,9 @@ static void retry_later(struct xfer *x, long ms)
 	x->state = X_WAIT;
 }
 
-/* The whole blob is in the file: verify it and move it into place. */
-static int finish(const struct store *s, struct xfer *x)
+/* The whole blob is in the file: verify it and hand it to the syncer,
+ * which moves it into place. */
+static int finish(struct syncer *q, struct xfer *x)
 {
 	const struct desc *d = x->job->desc;
 	struct digest got;
@@ -278,16 +282,20 @@ static int finish(const struct store *s, struct xfer *x)
 			unlink(x->part);
 		return give_up(x, "blob %s: digest mismatch: received %s", gs);
 	}
-	if (store_commit(s, x->part, &d->digest) < 0)
-		return give_up(x, "blob %s: %s", "cannot move into the store");
-	x->private_part = 0;	/* renamed: nothing left to remove */
+	x->commit = (struct syncer_item){ .fd = x->fd, .tmp = x->part, .digest = d->digest,
+					  .unlink_on_fail = x->private_part };
+	x->committing = 1;
+	x->fd = -1;
+	x->part = NULL;
+	x->private_part = 0;	/* the syncer's now */
 	x->job->status = x->job->resumed_from ? BLOB_RESUMED : BLOB_FETCHED;
 	x->state = X_DONE;
+	syncer_add(q, &x->commit);
 	release(x);
 	return 0;
 }
 
-static int done(struct registry *r, const struct store *s, struct xfer *x, CURLcode cc)
+static int done(struct registry *r, struct syncer *q, struct xfer *x, CURLcode cc)
 {
 	const struct desc *d = x->job->desc;
 	char text[1024];
@@ -333,7 +341,7 @@ static int done(struct registry *r, const struct store *s, struct xfer *x, CURLc
 			}
 			return give_up(x, "blob %s: %s", text);
 		}
-		return finish(s, x);
+		return finish(q, x);
 	}
 	if (reg_retryable(CURLE_OK, x->status) && x->attempts < REG_MAX_ATTEMPTS) {
 		retry_later(x, reg_backoff_ms(x->attempts, &x->resp));
@@ -379,10 +387,12 @@ int fetch_blobs(struct registry *r, const struct store *s,
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
 	CURLM *multi = curl_multi_init();
 	size_t i, running = 0, left = 0;
+	struct syncer q;
 	int rc = 0;
 
 	if (!multi)
 		die("curl_multi_init failed");
+	syncer_init(&q, s);
 	/* Several transfers to one registry share connections where HTTP/2
 	 * can multiplex, else open their own. */
 	curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -405,7 +415,7 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			continue;
 		}
 		if (x->have == x->job->desc->size) {	/* complete partial */
-			if (finish(s, x) < 0) {
+			if (finish(&q, x) < 0) {
 				rc = -1;
 				break;
 			}
@@ -433,7 +443,7 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			CURLcode cc = msg->data.result;
 			running--;
-			if (done(r, s, x, cc) < 0)
+			if (done(r, &q, x, cc) < 0)
 				rc = -1;
 			stop(multi, x);
 			if (x->state == X_DONE)
@@ -450,6 +460,17 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			curl_multi_poll(multi, NULL, 0, (int)(wait > POLL_MS ? POLL_MS : wait), NULL);
 	}
 	progress_clear();
+	syncer_finish(&q);
+	for (i = 0; i < n; i++) {
+		struct syncer_item *c = &xs[i].commit;
+		if (xs[i].committing && c->err) {
+			errno = c->err;
+			warnf("blob %s: %s %s:", xs[i].job->desc->digest_str, c->step, c->tmp);
+			xs[i].job->status = BLOB_FAILED;
+			rc = -1;
+		}
+		free(c->tmp);
+	}
 	for (i = 0; i < n; i++) {
 		stop(multi, &xs[i]);
 		release(&xs[i]);

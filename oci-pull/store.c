@@ -107,24 +107,36 @@ int store_has_blob(const struct store *s, const struct digest *d,
 	return r;
 }
 
-int store_commit(const struct store *s, const char *tmp, const struct digest *d)
+int store_commit_fd(const struct store *s, int fd, const char *tmp,
+		    const struct digest *d, const char **step)
 {
 	char *p = store_blob_path(s, d);
-	int rc = 0, fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	int rc = -1, saved;
 
 	/* Its data on disk before its name: a crash never leaves a blob
 	 * under a digest it does not have. */
-	if (fd < 0 || fdatasync(fd) < 0) {
-		warnf("%s: sync:", tmp);
-		rc = -1;
-	}
+	if (fdatasync(fd) < 0)
+		*step = "sync";
+	else if (rename(tmp, p) < 0)
+		*step = "rename";
+	else
+		rc = 0;
+	saved = errno;
+	free(p);
+	errno = saved;
+	return rc;
+}
+
+int store_commit(const struct store *s, const char *tmp, const struct digest *d)
+{
+	int fd = open(tmp, O_RDONLY | O_CLOEXEC), rc;
+	const char *step = "open";
+
+	rc = fd < 0 ? -1 : store_commit_fd(s, fd, tmp, d, &step);
+	if (rc < 0)
+		warnf("%s: %s:", tmp, step);
 	if (fd >= 0)
 		close(fd);
-	if (rc == 0 && rename(tmp, p) < 0) {
-		warnf("%s:", p);
-		rc = -1;
-	}
-	free(p);
 	return rc;
 }
 

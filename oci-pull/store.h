@@ -29,9 +29,13 @@ int store_has_blob(const struct store *s, const struct digest *d,
 /* Verifies buf against d and writes it into blobs/ atomically. */
 int store_put_buffer(const struct store *s, const struct digest *d,
 		     const void *buf, size_t len);
-/* Moves a verified temporary file into blobs/. */
+/* Moves a verified temporary file into blobs/, its data synced first. */
 int store_commit(const struct store *s, const char *tmp,
 		 const struct digest *d);
+/* The same with tmp already open as fd, printing nothing (for worker
+ * threads): 0, or -1 with errno set and *step naming what failed. */
+int store_commit_fd(const struct store *s, int fd, const char *tmp,
+		    const struct digest *d, const char **step);
 
 /* Blobs are written without fsync each; one syncfs(2) makes them all
  * durable before index.json names them. */
