@@ -452,7 +452,9 @@ int fetch_blobs(struct registry *r, const struct store *s,
 		show_progress(xs, n);
 		if (rc < 0 || left == 0)
 			break;
-		for (i = 0; i < n; i++)
+		/* Waiting transfers set the timeout only when a slot is free:
+		 * else one that may start now would make this loop spin. */
+		for (i = 0; i < n && running < (size_t)parallel; i++)
 			if (xs[i].state == X_WAIT && xs[i].wake < next)
 				next = xs[i].wake;
 		long wait = next > now ? (long)(next - now) : 0;
