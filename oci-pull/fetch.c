@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #define BLOB_READ_SIZE (256L * 1024)
+/* libcurl hands over at most 16 KiB per callback: gather this much per
+ * write(2). */
+#define BLOB_WRITE_SIZE (256 * 1024)
 #define PROGRESS_MS 100
 #define POLL_MS 100
 
@@ -34,7 +37,9 @@ struct xfer {
 	char *part;
 	int private_part;	/* another run holds the shared partial */
 	struct hasher h;
-	unsigned long long have;	/* bytes in the file and the hasher */
+	unsigned long long have;	/* bytes in the file, buf and the hasher */
+	char *buf;			/* received, not yet written */
+	size_t buflen;
 	unsigned long long from;	/* where this request started */
 	int attempts, reauthed, restarted, body_started;
 	long status;
@@ -68,6 +73,7 @@ static const char *short_hex(const struct desc *d)
 
 static void reset_data(struct xfer *x)
 {
+	x->buflen = 0;
 	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
 		warnf("%s:", x->part);
 	hasher_init(&x->h, x->job->desc->digest.alg);
@@ -133,6 +139,18 @@ static int open_partial(const struct store *s, struct xfer *x)
 	return 0;
 }
 
+/* Writes out what buf holds; on failure says why in x->fail. */
+static int flush_buf(struct xfer *x)
+{
+	if (x->buflen > 0 && write_all(x->fd, x->buf, x->buflen) < 0) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+		x->buflen = 0;
+		return -1;
+	}
+	x->buflen = 0;
+	return 0;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -171,9 +189,18 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 			 d->size);
 		return 0;
 	}
-	if (write_all(x->fd, data, n) < 0) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+	if (x->buflen + n > BLOB_WRITE_SIZE && flush_buf(x) < 0)
 		return 0;
+	if (n >= BLOB_WRITE_SIZE) {
+		if (write_all(x->fd, data, n) < 0) {
+			snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+			return 0;
+		}
+	} else {
+		if (!x->buf)
+			x->buf = xmalloc(BLOB_WRITE_SIZE);
+		memcpy(x->buf + x->buflen, data, n);
+		x->buflen += n;
 	}
 	hasher_update(&x->h, data, n);
 	x->have += n;
@@ -237,6 +264,9 @@ static void release(struct xfer *x)
 		unlink(x->part);
 	free(x->part);
 	x->part = NULL;
+	free(x->buf);
+	x->buf = NULL;
+	x->buflen = 0;
 	free(x->errbody);
 	x->errbody = NULL;
 	reg_resp_free(&x->resp);
@@ -302,6 +332,9 @@ static int done(struct registry *r, struct syncer *q, struct xfer *x, CURLcode c
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	x->attempts++;
+	/* The file holds all that was received, for verifying or resuming. */
+	if (!x->fail[0])
+		flush_buf(x);
 	if (x->fail[0]) {
 		if (!x->private_part && strstr(x->fail, "more than")) {
 			reset_data(x);
