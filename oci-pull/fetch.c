@@ -414,18 +414,16 @@ static void show_progress(struct xfer *xs, size_t n)
 	progress_line("%s", line);
 }
 
-int fetch_blobs(struct registry *r, const struct store *s,
+int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 		struct blob_job *jobs, size_t n, int parallel)
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
 	CURLM *multi = curl_multi_init();
 	size_t i, running = 0, left = 0;
-	struct syncer q;
 	int rc = 0;
 
 	if (!multi)
 		die("curl_multi_init failed");
-	syncer_init(&q, s);
 	/* Several transfers to one registry share connections where HTTP/2
 	 * can multiplex, else open their own. */
 	curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -448,7 +446,7 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			continue;
 		}
 		if (x->have == x->job->desc->size) {	/* complete partial */
-			if (finish(&q, x) < 0) {
+			if (finish(q, x) < 0) {
 				rc = -1;
 				break;
 			}
@@ -476,7 +474,7 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			CURLcode cc = msg->data.result;
 			running--;
-			if (done(r, &q, x, cc) < 0)
+			if (done(r, q, x, cc) < 0)
 				rc = -1;
 			stop(multi, x);
 			if (x->state == X_DONE)
@@ -495,7 +493,7 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			curl_multi_poll(multi, NULL, 0, (int)(wait > POLL_MS ? POLL_MS : wait), NULL);
 	}
 	progress_clear();
-	syncer_finish(&q);
+	syncer_drain(q);
 	for (i = 0; i < n; i++) {
 		struct syncer_item *c = &xs[i].commit;
 		if (xs[i].committing && c->err) {

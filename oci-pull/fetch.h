@@ -11,6 +11,7 @@
 #include "manifest.h"
 #include "registry.h"
 #include "store.h"
+#include "syncer.h"
 
 enum blob_status {
 	BLOB_PENDING,
@@ -27,9 +28,10 @@ struct blob_job {
 };
 
 const char *blob_status_name(enum blob_status s);
-/* Fetches every job. 0 when all are in the store, durable; -1 after printing
- * what failed (partials stay for a later run). */
-int fetch_blobs(struct registry *r, const struct store *s,
+/* Fetches every job, committing through q, and drains q. 0 when all are
+ * in the store, durable; -1 after printing what failed (partials stay
+ * for a later run). */
+int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 		struct blob_job *jobs, size_t n, int parallel);
 
 #endif

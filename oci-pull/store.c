@@ -127,28 +127,16 @@ int store_commit_fd(const struct store *s, int fd, const char *tmp,
 	return rc;
 }
 
-int store_commit(const struct store *s, const char *tmp, const struct digest *d)
-{
-	int fd = open(tmp, O_RDONLY | O_CLOEXEC), rc;
-	const char *step = "open";
-
-	rc = fd < 0 ? -1 : store_commit_fd(s, fd, tmp, d, &step);
-	if (rc < 0)
-		warnf("%s: %s:", tmp, step);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* The blob directories' entries reach the disk before index.json names
  * them; syncing only these costs far less than syncfs on a busy disk. */
-int store_sync(const struct store *s)
+int store_sync(const struct store *s, unsigned algs)
 {
 	int rc = 0;
 
-	for (const char *sub = "blobs/sha256\0blobs/sha512\0"; *sub;
-	     sub += strlen(sub) + 1) {
-		char *p = path_join(s->dir, sub);
+	for (int alg = DIGEST_SHA256; alg <= DIGEST_SHA512; alg++) {
+		if (!(algs & 1u << alg))
+			continue;
+		char *p = xasprintf("%s/blobs/%s", s->dir, digest_alg_name(alg));
 		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || fsync(fd) < 0) {
 			warnf("%s: sync:", p);
@@ -161,39 +149,59 @@ int store_sync(const struct store *s)
 	return rc;
 }
 
-int store_put_buffer(const struct store *s, const struct digest *d,
-		     const void *buf, size_t len)
+int store_stage_buffer(const struct store *s, const struct digest *d,
+		       const void *buf, size_t len, char **tmp, int *fd)
 {
 	struct digest got;
-	char *tmp;
-	int fd, rc = -1;
+	char *dir;
 
+	*tmp = NULL;
 	digest_buffer(d->alg, buf, len, &got);
 	if (!digest_equal(&got, d)) {
 		warnf("blob %s:%s: digest mismatch", digest_alg_name(d->alg), d->hex);
 		return -1;
 	}
 	if (store_has_blob(s, d, len))
-		return 0;
-	tmp = xasprintf("%s/.partial/tmp.%ld.XXXXXX", s->dir, (long)getpid());
-	if ((fd = mkstemp(tmp)) < 0) {
-		warnf("%s:", tmp);
-		free(tmp);
+		return 1;
+	/* Unnamed until published: a killed run leaves nothing behind. */
+	dir = path_join(s->dir, ".partial");
+	*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	free(dir);
+	if (*fd < 0) {
+		*tmp = xasprintf("%s/.partial/tmp.%ld.XXXXXX", s->dir, (long)getpid());
+		*fd = mkostemp(*tmp, O_CLOEXEC);
+	}
+	if (*fd < 0 || fchmod(*fd, 0644) < 0 || write_all(*fd, buf, len) < 0) {
+		warnf("%s:", *tmp ? *tmp : "staging a blob in .partial");
+		if (*fd >= 0) {
+			close(*fd);
+			if (*tmp)
+				unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+		*fd = -1;
 		return -1;
 	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, buf, len) < 0) {
-		warnf("%s:", tmp);
-		close(fd);
-		unlink(tmp);
-	} else if (close(fd) < 0) {
-		warnf("%s:", tmp);
-		unlink(tmp);
-	} else if (store_commit(s, tmp, d) < 0) {
-		unlink(tmp);
+	return 0;
+}
+
+int store_publish(const struct store *s, int fd, const char *tmp, const struct digest *d)
+{
+	char *p = store_blob_path(s, d), proc[64];
+	int rc;
+
+	if (tmp) {
+		rc = rename(tmp, p);
 	} else {
-		rc = 0;
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		rc = linkat(AT_FDCWD, proc, AT_FDCWD, p, AT_SYMLINK_FOLLOW);
+		if (rc < 0 && errno == EEXIST)	/* another run's: same bytes */
+			rc = 0;
 	}
-	free(tmp);
+	if (rc < 0)
+		warnf("%s:", p);
+	free(p);
 	return rc;
 }
 

@@ -8,6 +8,13 @@ static void commit(const struct store *s, struct syncer_item *it)
 {
 	it->err = 0;
 	it->step = NULL;
+	if (it->sync_only) {
+		if (fdatasync(it->fd) < 0) {
+			it->err = errno;
+			it->step = "sync";
+		}
+		return;		/* the caller still needs fd */
+	}
 	if (store_commit_fd(s, it->fd, it->tmp, &it->digest, &it->step) < 0) {
 		it->err = errno;
 		if (it->unlink_on_fail)
@@ -33,6 +40,8 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&q->lock);
 		commit(q->store, it);
 		pthread_mutex_lock(&q->lock);
+		if (--q->pending == 0)
+			pthread_cond_broadcast(&q->idle);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
@@ -43,6 +52,8 @@ void syncer_init(struct syncer *q, const struct store *s)
 	q->store = s;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->more, NULL);
+	pthread_cond_init(&q->idle, NULL);
+	q->pending = 0;
 	q->head = NULL;
 	q->tail = &q->head;
 	q->closing = 0;
@@ -64,12 +75,22 @@ void syncer_add(struct syncer *q, struct syncer_item *it)
 	pthread_mutex_lock(&q->lock);
 	*q->tail = it;
 	q->tail = &it->next;
+	q->pending++;
 	pthread_cond_signal(&q->more);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void syncer_drain(struct syncer *q)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->pending > 0)
+		pthread_cond_wait(&q->idle, &q->lock);
 	pthread_mutex_unlock(&q->lock);
 }
 
 void syncer_finish(struct syncer *q)
 {
+	syncer_drain(q);
 	pthread_mutex_lock(&q->lock);
 	q->closing = 1;
 	pthread_cond_broadcast(&q->more);
@@ -78,5 +99,6 @@ void syncer_finish(struct syncer *q)
 		pthread_join(q->threads[i], NULL);
 	q->nthreads = 0;
 	pthread_cond_destroy(&q->more);
+	pthread_cond_destroy(&q->idle);
 	pthread_mutex_destroy(&q->lock);
 }

@@ -1,8 +1,10 @@
 /* syncer.h: moves verified blobs into the store on worker threads, so
  * the download loop never waits for the disk. Each blob's data reaches
  * the disk (fdatasync) before its name appears in blobs/ (rename), and
- * syncer_finish returns only when every blob handed over is in place or
- * has failed, so the caller can then write what names the blobs. */
+ * syncer_drain returns only when every blob handed over is in place or
+ * has failed, so the caller can then write what names the blobs. Items
+ * marked sync_only are synced and left for the caller to publish (a
+ * manifest, which must enter blobs/ after the blobs it names). */
 #ifndef OCI_PULL_SYNCER_H
 #define OCI_PULL_SYNCER_H
 
@@ -19,6 +21,7 @@ struct syncer_item {
 	char *tmp;		/* the caller's, freed by the caller */
 	struct digest digest;
 	int unlink_on_fail;	/* a private copy: nothing to resume */
+	int sync_only;		/* fdatasync only; fd stays open */
 	/* After syncer_finish: 0, or the errno of the step that failed. */
 	int err;
 	const char *step;	/* "sync" or "rename" */
@@ -28,7 +31,8 @@ struct syncer_item {
 struct syncer {
 	const struct store *store;
 	pthread_mutex_t lock;
-	pthread_cond_t more;
+	pthread_cond_t more, idle;
+	size_t pending;		/* queued or being committed */
 	struct syncer_item *head, **tail;
 	int closing;
 	size_t nthreads;
@@ -38,7 +42,9 @@ struct syncer {
 void syncer_init(struct syncer *q, const struct store *s);
 /* Queues it; without a worker thread, commits it here. */
 void syncer_add(struct syncer *q, struct syncer_item *it);
-/* Waits for every item and stops the workers. */
+/* Waits for every item handed over so far. */
+void syncer_drain(struct syncer *q);
+/* Drains and stops the workers. */
 void syncer_finish(struct syncer *q);
 
 #endif
