@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,11 @@ struct pull {
 	size_t nims;
 	struct blob_job *jobs;
 	size_t njobs;
+	/* The store opens (its files created and synced the first time) on
+	 * a thread while the registry is asked for the manifest. */
+	const char *store_dir;
+	pthread_t opener;
+	int opening, open_rc;
 };
 
 static char *read_password(void)
@@ -311,6 +317,33 @@ static unsigned used_algs(const struct pull *p)
 	return algs;
 }
 
+static void *open_store(void *arg)
+{
+	struct pull *p = arg;
+
+	p->open_rc = store_open(&p->store, p->store_dir);
+	return NULL;
+}
+
+static void store_start(struct pull *p, const char *dir)
+{
+	p->store_dir = dir;
+	if (pthread_create(&p->opener, NULL, open_store, p) == 0)
+		p->opening = 1;
+	else
+		open_store(p);
+}
+
+/* 0 once the store is open. */
+static int store_ready(struct pull *p)
+{
+	if (p->opening) {
+		pthread_join(p->opener, NULL);
+		p->opening = 0;
+	}
+	return p->open_rc;
+}
+
 static int pull(struct pull *p, int jobs, int json)
 {
 	struct store_ref sr = { .name = p->ref.name };
@@ -351,6 +384,8 @@ static int pull(struct pull *p, int jobs, int json)
 	/* Manifests after their blobs, the index after its manifests, and
 	 * index.json last: the store never points at what it lacks. */
 	struct syncer q;
+	if (store_ready(p) < 0)
+		return -1;
 	struct syncer_item *st = xcalloc(p->nims + 1, sizeof *st);
 	int ok = 1;
 	for (i = 0; i <= p->nims; i++)
@@ -491,14 +526,14 @@ int main(int argc, char **argv)
 		warnf("%s: ignoring the broken credentials configuration", p.ref.domain);
 	}
 	rc = EXIT_FAIL;
-	if (store_open(&p.store, out) < 0)
-		goto out;
+	store_start(&p, out);
 	reg_init(&p.reg, ref_api_host(&p.ref), p.ref.path, ca_file, insecure, &creds);
 	if (reg_connect(&p.reg) < 0)
 		goto out;
 	if (pull(&p, jobs, json) == 0)
 		rc = 0;
 out:
+	store_ready(&p);
 	if (rc != 0)
 		warnf("pulling %s failed", p.ref.name);
 	pull_free(&p);
