@@ -416,7 +416,7 @@ static int pull(struct pull *p, int jobs, int json)
 		sr.arch = p->ims[0].platform_arch;
 		sr.variant = p->ims[0].platform_variant;
 	}
-	if (store_sync(&p->store, used_algs(p)) < 0 || store_add_ref(&p->store, &sr) < 0)
+	if (store_add_ref(&p->store, &sr, used_algs(p)) < 0)
 		return -1;
 	if (json)
 		print_json(p, &sr);

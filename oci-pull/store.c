@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,7 @@ int store_commit_fd(const struct store *s, int fd, const char *tmp,
 
 /* The blob directories' entries reach the disk before index.json names
  * them; syncing only these costs far less than syncfs on a busy disk. */
-int store_sync(const struct store *s, unsigned algs)
+static int sync_dirs(const struct store *s, unsigned algs)
 {
 	int rc = 0;
 
@@ -227,15 +228,53 @@ static void gen_descriptor(yajl_gen g, const struct store_ref *ref)
 	yajl_gen_map_close(g);
 }
 
-int store_add_ref(const struct store *s, const struct store_ref *ref)
+struct dir_syncer {
+	const struct store *s;
+	unsigned algs;
+	int rc;
+};
+
+static void *run_sync_dirs(void *arg)
 {
-	char *path = path_join(s->dir, "index.json"), *buf = NULL, jerr[128];
+	struct dir_syncer *ds = arg;
+
+	ds->rc = sync_dirs(ds->s, ds->algs);
+	return NULL;
+}
+
+/* Writes and syncs path's new content beside it; renamed once the blob
+ * directories are durable too. */
+static int write_synced(const char *tmp, const void *buf, size_t len)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+int store_add_ref(const struct store *s, const struct store_ref *ref, unsigned algs)
+{
+	char *path = path_join(s->dir, "index.json"), *buf = NULL, jerr[128], *tmp;
 	const unsigned char *out;
 	size_t len, outlen, i;
 	yajl_val idx = NULL, mans;
 	yajl_gen g;
 	int lk, rc = -1;
+	/* The directories sync alongside the new index.json: the two
+	 * fsyncs can share a journal commit. */
+	struct dir_syncer ds = { s, algs, 0 };
+	pthread_t t;
+	int threaded = pthread_create(&t, NULL, run_sync_dirs, &ds) == 0;
 
+	if (!threaded)
+		run_sync_dirs(&ds);
 	if ((lk = lock_store(s)) < 0)
 		goto out;
 	if (read_file(path, STORE_INDEX_MAX, &buf, &len) < 0) {
@@ -275,14 +314,30 @@ int store_add_ref(const struct store *s, const struct store_ref *ref)
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &out, &outlen);
-	if (write_file_atomic(path, out, outlen) < 0)
-		warnf("%s:", path);
-	else
-		rc = 0;
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	if (write_synced(tmp, out, outlen) < 0) {
+		warnf("%s:", tmp);
+		unlink(tmp);
+	} else {
+		if (threaded)
+			pthread_join(t, NULL);
+		threaded = 0;
+		if (ds.rc < 0)
+			unlink(tmp);
+		else if (rename(tmp, path) < 0)
+			warnf("%s:", path);
+		else
+			rc = 0;
+	}
+	free(tmp);
 	yajl_gen_free(g);
 out_lock:
 	close(lk);
 out:
+	if (threaded)
+		pthread_join(t, NULL);
+	if (ds.rc < 0)
+		rc = -1;
 	json_free(idx);
 	free(buf);
 	free(path);

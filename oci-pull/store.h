@@ -41,10 +41,6 @@ int store_publish(const struct store *s, int fd, const char *tmp, const struct d
 int store_commit_fd(const struct store *s, int fd, const char *tmp,
 		    const struct digest *d, const char **step);
 
-/* Makes the blob directories of these digest algorithms (bits
- * 1 << DIGEST_SHA256, ...) durable before index.json names their blobs. */
-int store_sync(const struct store *s, unsigned algs);
-
 /* The descriptor index.json records for one image. */
 struct store_ref {
 	const char *name;	/* org.opencontainers.image.ref.name */
@@ -54,7 +50,10 @@ struct store_ref {
 	const char *os, *arch, *variant;	/* platform, or NULLs */
 };
 /* Adds ref to index.json, replacing entries with the same ref name,
- * under the store lock. */
-int store_add_ref(const struct store *s, const struct store_ref *ref);
+ * under the store lock. The new index.json is renamed into place only
+ * after the blob directories of these digest algorithms (bits
+ * 1 << DIGEST_SHA256, ...) are durable, so it never names a blob a
+ * crash could lose. */
+int store_add_ref(const struct store *s, const struct store_ref *ref, unsigned algs);
 
 #endif
