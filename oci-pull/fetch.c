@@ -481,6 +481,8 @@ int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 				left--;
 		}
 		show_progress(xs, n);
+		if (syncer_failed(q))	/* reported after the drain */
+			rc = -1;
 		if (rc < 0 || left == 0)
 			break;
 		/* Waiting transfers set the timeout only when a slot is free:
@@ -498,7 +500,7 @@ int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 		struct syncer_item *c = &xs[i].commit;
 		if (xs[i].committing && c->err) {
 			errno = c->err;
-			warnf("blob %s: %s %s:", xs[i].job->desc->digest_str, c->step, c->tmp);
+			warnf("blob %s: %s:", xs[i].job->desc->digest_str, c->step);
 			xs[i].job->status = BLOB_FAILED;
 			rc = -1;
 		}

@@ -119,7 +119,7 @@ int store_commit_fd(const struct store *s, int fd, const char *tmp,
 	if (fdatasync(fd) < 0)
 		*step = "sync";
 	else if (rename(tmp, p) < 0)
-		*step = "rename";
+		*step = "rename into blobs/";
 	else
 		rc = 0;
 	saved = errno;

@@ -40,6 +40,8 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&q->lock);
 		commit(q->store, it);
 		pthread_mutex_lock(&q->lock);
+		if (it->err)
+			q->failed = 1;
 		if (--q->pending == 0)
 			pthread_cond_broadcast(&q->idle);
 	}
@@ -54,6 +56,7 @@ void syncer_init(struct syncer *q, const struct store *s)
 	pthread_cond_init(&q->more, NULL);
 	pthread_cond_init(&q->idle, NULL);
 	q->pending = 0;
+	q->failed = 0;
 	q->head = NULL;
 	q->tail = &q->head;
 	q->closing = 0;
@@ -69,6 +72,8 @@ void syncer_add(struct syncer *q, struct syncer_item *it)
 		q->nthreads++;
 	if (q->nthreads == 0) {
 		commit(q->store, it);
+		if (it->err)
+			q->failed = 1;
 		return;
 	}
 	it->next = NULL;
@@ -78,6 +83,14 @@ void syncer_add(struct syncer *q, struct syncer_item *it)
 	q->pending++;
 	pthread_cond_signal(&q->more);
 	pthread_mutex_unlock(&q->lock);
+}
+
+int syncer_failed(struct syncer *q)
+{
+	pthread_mutex_lock(&q->lock);
+	int failed = q->failed;
+	pthread_mutex_unlock(&q->lock);
+	return failed;
 }
 
 void syncer_drain(struct syncer *q)

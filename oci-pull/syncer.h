@@ -33,6 +33,7 @@ struct syncer {
 	pthread_mutex_t lock;
 	pthread_cond_t more, idle;
 	size_t pending;		/* queued or being committed */
+	int failed;		/* some item has err set */
 	struct syncer_item *head, **tail;
 	int closing;
 	size_t nthreads;
@@ -42,6 +43,8 @@ struct syncer {
 void syncer_init(struct syncer *q, const struct store *s);
 /* Queues it; without a worker thread, commits it here. */
 void syncer_add(struct syncer *q, struct syncer_item *it);
+/* Whether an item failed already (the caller can stop early). */
+int syncer_failed(struct syncer *q);
 /* Waits for every item handed over so far. */
 void syncer_drain(struct syncer *q);
 /* Drains and stops the workers. */
