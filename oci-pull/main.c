@@ -344,6 +344,34 @@ static int store_ready(struct pull *p)
 	return p->open_rc;
 }
 
+/* Blobs, then manifests, then the index into the store, and index.json
+ * last (the caller): the store never points at what it lacks. The
+ * manifests are written and synced while the blobs download. */
+static int store_blobs(struct pull *p, int jobs)
+{
+	struct syncer_item *st;
+	struct syncer q;
+	size_t i;
+	int ok = 1;
+
+	if (store_ready(p) < 0)
+		return -1;
+	st = xcalloc(p->nims + 1, sizeof *st);
+	for (i = 0; i <= p->nims; i++)
+		st[i].fd = -1;
+	syncer_init(&q, &p->store);
+	for (i = 0; i < p->nims && ok; i++)
+		ok = stage(p, &q, &st[i], &p->ims[i].digest, p->ims[i].body, p->ims[i].len) == 0;
+	if (ok && p->all_platforms && p->top_body)
+		ok = stage(p, &q, &st[p->nims], &p->top_digest, p->top_body, p->top_len) == 0;
+	if (ok)
+		ok = fetch_blobs(&p->reg, &p->store, &q, p->jobs, p->njobs, jobs) == 0;
+	syncer_finish(&q);
+	ok = publish(p, st, p->nims + 1, ok) == 0;
+	free(st);
+	return ok ? 0 : -1;
+}
+
 static int pull(struct pull *p, int jobs, int json)
 {
 	struct store_ref sr = { .name = p->ref.name };
@@ -381,26 +409,7 @@ static int pull(struct pull *p, int jobs, int json)
 				add_job(p, &m->layers[k]);
 		}
 	}
-	/* Manifests after their blobs, the index after its manifests, and
-	 * index.json last: the store never points at what it lacks. */
-	struct syncer q;
-	if (store_ready(p) < 0)
-		return -1;
-	struct syncer_item *st = xcalloc(p->nims + 1, sizeof *st);
-	int ok = 1;
-	for (i = 0; i <= p->nims; i++)
-		st[i].fd = -1;
-	syncer_init(&q, &p->store);
-	for (i = 0; i < p->nims && ok; i++)
-		ok = stage(p, &q, &st[i], &p->ims[i].digest, p->ims[i].body, p->ims[i].len) == 0;
-	if (ok && p->all_platforms && p->top_body)
-		ok = stage(p, &q, &st[p->nims], &p->top_digest, p->top_body, p->top_len) == 0;
-	if (ok)
-		ok = fetch_blobs(&p->reg, &p->store, &q, p->jobs, p->njobs, jobs) == 0;
-	syncer_finish(&q);
-	ok = publish(p, st, p->nims + 1, ok) == 0;
-	free(st);
-	if (!ok)
+	if (store_blobs(p, jobs) < 0)
 		return -1;
 	if (p->all_platforms && p->top_body) {
 		sr.media_type = p->top.media_type;
