@@ -3,6 +3,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "progress.h"
+#include "syncer.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -17,6 +18,9 @@
 #include <unistd.h>
 
 #define BLOB_READ_SIZE (256L * 1024)
+/* libcurl hands over at most 16 KiB per callback: gather this much per
+ * write(2). */
+#define BLOB_WRITE_SIZE (256 * 1024)
 #define PROGRESS_MS 100
 #define POLL_MS 100
 
@@ -33,7 +37,9 @@ struct xfer {
 	char *part;
 	int private_part;	/* another run holds the shared partial */
 	struct hasher h;
-	unsigned long long have;	/* bytes in the file and the hasher */
+	unsigned long long have;	/* bytes in the file, buf and the hasher */
+	char *buf;			/* received, not yet written */
+	size_t buflen;
 	unsigned long long from;	/* where this request started */
 	int attempts, reauthed, restarted, body_started;
 	long status;
@@ -41,6 +47,8 @@ struct xfer {
 	size_t errlen;
 	char fail[256];		/* why the write callback stopped a transfer */
 	long long wake;		/* monotonic ms at which to (re)start */
+	struct syncer_item commit;	/* handed to the syncer when verified */
+	int committing;
 };
 
 const char *blob_status_name(enum blob_status s)
@@ -65,6 +73,7 @@ static const char *short_hex(const struct desc *d)
 
 static void reset_data(struct xfer *x)
 {
+	x->buflen = 0;
 	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
 		warnf("%s:", x->part);
 	hasher_init(&x->h, x->job->desc->digest.alg);
@@ -130,6 +139,18 @@ static int open_partial(const struct store *s, struct xfer *x)
 	return 0;
 }
 
+/* Writes out what buf holds; on failure says why in x->fail. */
+static int flush_buf(struct xfer *x)
+{
+	if (x->buflen > 0 && write_all(x->fd, x->buf, x->buflen) < 0) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+		x->buflen = 0;
+		return -1;
+	}
+	x->buflen = 0;
+	return 0;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -168,9 +189,18 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 			 d->size);
 		return 0;
 	}
-	if (write_all(x->fd, data, n) < 0) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+	if (x->buflen + n > BLOB_WRITE_SIZE && flush_buf(x) < 0)
 		return 0;
+	if (n >= BLOB_WRITE_SIZE) {
+		if (write_all(x->fd, data, n) < 0) {
+			snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+			return 0;
+		}
+	} else {
+		if (!x->buf)
+			x->buf = xmalloc(BLOB_WRITE_SIZE);
+		memcpy(x->buf + x->buflen, data, n);
+		x->buflen += n;
 	}
 	hasher_update(&x->h, data, n);
 	x->have += n;
@@ -234,6 +264,9 @@ static void release(struct xfer *x)
 		unlink(x->part);
 	free(x->part);
 	x->part = NULL;
+	free(x->buf);
+	x->buf = NULL;
+	x->buflen = 0;
 	free(x->errbody);
 	x->errbody = NULL;
 	reg_resp_free(&x->resp);
@@ -254,8 +287,9 @@ static void retry_later(struct xfer *x, long ms)
 	x->state = X_WAIT;
 }
 
-/* The whole blob is in the file: verify it and move it into place. */
-static int finish(const struct store *s, struct xfer *x)
+/* The whole blob is in the file: verify it and hand it to the syncer,
+ * which moves it into place. */
+static int finish(struct syncer *q, struct xfer *x)
 {
 	const struct desc *d = x->job->desc;
 	struct digest got;
@@ -278,22 +312,29 @@ static int finish(const struct store *s, struct xfer *x)
 			unlink(x->part);
 		return give_up(x, "blob %s: digest mismatch: received %s", gs);
 	}
-	if (store_commit(s, x->part, &d->digest) < 0)
-		return give_up(x, "blob %s: %s", "cannot move into the store");
-	x->private_part = 0;	/* renamed: nothing left to remove */
+	x->commit = (struct syncer_item){ .fd = x->fd, .tmp = x->part, .digest = d->digest,
+					  .unlink_on_fail = x->private_part };
+	x->committing = 1;
+	x->fd = -1;
+	x->part = NULL;
+	x->private_part = 0;	/* the syncer's now */
 	x->job->status = x->job->resumed_from ? BLOB_RESUMED : BLOB_FETCHED;
 	x->state = X_DONE;
+	syncer_add(q, &x->commit);
 	release(x);
 	return 0;
 }
 
-static int done(struct registry *r, const struct store *s, struct xfer *x, CURLcode cc)
+static int done(struct registry *r, struct syncer *q, struct xfer *x, CURLcode cc)
 {
 	const struct desc *d = x->job->desc;
 	char text[1024];
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	x->attempts++;
+	/* The file holds all that was received, for verifying or resuming. */
+	if (!x->fail[0])
+		flush_buf(x);
 	if (x->fail[0]) {
 		if (!x->private_part && strstr(x->fail, "more than")) {
 			reset_data(x);
@@ -333,7 +374,7 @@ static int done(struct registry *r, const struct store *s, struct xfer *x, CURLc
 			}
 			return give_up(x, "blob %s: %s", text);
 		}
-		return finish(s, x);
+		return finish(q, x);
 	}
 	if (reg_retryable(CURLE_OK, x->status) && x->attempts < REG_MAX_ATTEMPTS) {
 		retry_later(x, reg_backoff_ms(x->attempts, &x->resp));
@@ -373,7 +414,7 @@ static void show_progress(struct xfer *xs, size_t n)
 	progress_line("%s", line);
 }
 
-int fetch_blobs(struct registry *r, const struct store *s,
+int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 		struct blob_job *jobs, size_t n, int parallel)
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
@@ -405,7 +446,7 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			continue;
 		}
 		if (x->have == x->job->desc->size) {	/* complete partial */
-			if (finish(s, x) < 0) {
+			if (finish(q, x) < 0) {
 				rc = -1;
 				break;
 			}
@@ -433,16 +474,20 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			CURLcode cc = msg->data.result;
 			running--;
-			if (done(r, s, x, cc) < 0)
+			if (done(r, q, x, cc) < 0)
 				rc = -1;
 			stop(multi, x);
 			if (x->state == X_DONE)
 				left--;
 		}
 		show_progress(xs, n);
+		if (syncer_failed(q))	/* reported after the drain */
+			rc = -1;
 		if (rc < 0 || left == 0)
 			break;
-		for (i = 0; i < n; i++)
+		/* Waiting transfers set the timeout only when a slot is free:
+		 * else one that may start now would make this loop spin. */
+		for (i = 0; i < n && running < (size_t)parallel; i++)
 			if (xs[i].state == X_WAIT && xs[i].wake < next)
 				next = xs[i].wake;
 		long wait = next > now ? (long)(next - now) : 0;
@@ -450,6 +495,17 @@ int fetch_blobs(struct registry *r, const struct store *s,
 			curl_multi_poll(multi, NULL, 0, (int)(wait > POLL_MS ? POLL_MS : wait), NULL);
 	}
 	progress_clear();
+	syncer_drain(q);
+	for (i = 0; i < n; i++) {
+		struct syncer_item *c = &xs[i].commit;
+		if (xs[i].committing && c->err) {
+			errno = c->err;
+			warnf("blob %s: %s:", xs[i].job->desc->digest_str, c->step);
+			xs[i].job->status = BLOB_FAILED;
+			rc = -1;
+		}
+		free(c->tmp);
+	}
 	for (i = 0; i < n; i++) {
 		stop(multi, &xs[i]);
 		release(&xs[i]);

@@ -11,9 +11,12 @@
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "syncer.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +78,11 @@ struct pull {
 	size_t nims;
 	struct blob_job *jobs;
 	size_t njobs;
+	/* The store opens (its files created and synced the first time) on
+	 * a thread while the registry is asked for the manifest. */
+	const char *store_dir;
+	pthread_t opener;
+	int opening, open_rc;
 };
 
 static char *read_password(void)
@@ -255,6 +263,115 @@ static void print_json(struct pull *p, const struct store_ref *sr)
 	yajl_gen_free(g);
 }
 
+/* Starts a manifest (or the index) on its way into blobs/: written and
+ * synced by q while the blobs download, published after them. it->fd
+ * stays -1 when the store already has it. */
+static int stage(struct pull *p, struct syncer *q, struct syncer_item *it,
+		 const struct digest *d, const char *body, size_t len)
+{
+	int fd, r = store_stage_buffer(&p->store, d, body, len, &it->tmp, &fd);
+
+	it->fd = -1;
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	it->fd = fd;
+	it->digest = *d;
+	it->sync_only = 1;
+	it->unlink_on_fail = 1;
+	syncer_add(q, it);
+	return 0;
+}
+
+/* After syncer_finish: publishes the staged files in order, while ok;
+ * removes them when not. */
+static int publish(struct pull *p, struct syncer_item *st, size_t n, int ok)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].fd < 0)
+			continue;
+		if (st[i].err) {
+			errno = st[i].err;
+			warnf("manifest %s:%s: %s:", digest_alg_name(st[i].digest.alg),
+			      st[i].digest.hex, st[i].step);
+			ok = 0;
+		} else if (ok && store_publish(&p->store, st[i].fd, st[i].tmp, &st[i].digest) < 0) {
+			ok = 0;
+		}
+		if (!ok && st[i].tmp)
+			unlink(st[i].tmp);
+		close(st[i].fd);
+		free(st[i].tmp);
+	}
+	return ok ? 0 : -1;
+}
+
+/* The digest algorithms of everything index.json will reach. */
+static unsigned used_algs(const struct pull *p)
+{
+	unsigned algs = 1u << p->top_digest.alg;
+
+	for (size_t i = 0; i < p->njobs; i++)
+		algs |= 1u << p->jobs[i].desc->digest.alg;
+	for (size_t i = 0; i < p->nims; i++)
+		algs |= 1u << p->ims[i].digest.alg;
+	return algs;
+}
+
+static void *open_store(void *arg)
+{
+	struct pull *p = arg;
+
+	p->open_rc = store_open(&p->store, p->store_dir);
+	return NULL;
+}
+
+static void store_start(struct pull *p, const char *dir)
+{
+	p->store_dir = dir;
+	if (pthread_create(&p->opener, NULL, open_store, p) == 0)
+		p->opening = 1;
+	else
+		open_store(p);
+}
+
+/* 0 once the store is open. */
+static int store_ready(struct pull *p)
+{
+	if (p->opening) {
+		pthread_join(p->opener, NULL);
+		p->opening = 0;
+	}
+	return p->open_rc;
+}
+
+/* Blobs, then manifests, then the index into the store, and index.json
+ * last (the caller): the store never points at what it lacks. The
+ * manifests are written and synced while the blobs download. */
+static int store_blobs(struct pull *p, int jobs)
+{
+	struct syncer_item *st;
+	struct syncer q;
+	size_t i;
+	int ok = 1;
+
+	if (store_ready(p) < 0)
+		return -1;
+	st = xcalloc(p->nims + 1, sizeof *st);
+	for (i = 0; i <= p->nims; i++)
+		st[i].fd = -1;
+	syncer_init(&q, &p->store);
+	for (i = 0; i < p->nims && ok; i++)
+		ok = stage(p, &q, &st[i], &p->ims[i].digest, p->ims[i].body, p->ims[i].len) == 0;
+	if (ok && p->all_platforms && p->top_body)
+		ok = stage(p, &q, &st[p->nims], &p->top_digest, p->top_body, p->top_len) == 0;
+	if (ok)
+		ok = fetch_blobs(&p->reg, &p->store, &q, p->jobs, p->njobs, jobs) == 0;
+	syncer_finish(&q);
+	ok = publish(p, st, p->nims + 1, ok) == 0;
+	free(st);
+	return ok ? 0 : -1;
+}
+
 static int pull(struct pull *p, int jobs, int json)
 {
 	struct store_ref sr = { .name = p->ref.name };
@@ -292,16 +409,9 @@ static int pull(struct pull *p, int jobs, int json)
 				add_job(p, &m->layers[k]);
 		}
 	}
-	if (fetch_blobs(&p->reg, &p->store, p->jobs, p->njobs, jobs) < 0)
+	if (store_blobs(p, jobs) < 0)
 		return -1;
-	/* Manifests after their blobs, the index after its manifests, and
-	 * index.json last: the store never points at what it lacks. */
-	for (i = 0; i < p->nims; i++)
-		if (store_put_buffer(&p->store, &p->ims[i].digest, p->ims[i].body, p->ims[i].len) < 0)
-			return -1;
 	if (p->all_platforms && p->top_body) {
-		if (store_put_buffer(&p->store, &p->top_digest, p->top_body, p->top_len) < 0)
-			return -1;
 		sr.media_type = p->top.media_type;
 		sr.digest = top_ds;
 		sr.size = p->top_len;
@@ -315,7 +425,7 @@ static int pull(struct pull *p, int jobs, int json)
 		sr.arch = p->ims[0].platform_arch;
 		sr.variant = p->ims[0].platform_variant;
 	}
-	if (store_sync(&p->store) < 0 || store_add_ref(&p->store, &sr) < 0)
+	if (store_add_ref(&p->store, &sr, used_algs(p)) < 0)
 		return -1;
 	if (json)
 		print_json(p, &sr);
@@ -425,14 +535,14 @@ int main(int argc, char **argv)
 		warnf("%s: ignoring the broken credentials configuration", p.ref.domain);
 	}
 	rc = EXIT_FAIL;
-	if (store_open(&p.store, out) < 0)
-		goto out;
+	store_start(&p, out);
 	reg_init(&p.reg, ref_api_host(&p.ref), p.ref.path, ca_file, insecure, &creds);
 	if (reg_connect(&p.reg) < 0)
 		goto out;
 	if (pull(&p, jobs, json) == 0)
 		rc = 0;
 out:
+	store_ready(&p);
 	if (rc != 0)
 		warnf("pulling %s failed", p.ref.name);
 	pull_free(&p);

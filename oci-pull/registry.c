@@ -494,13 +494,34 @@ static int is_loopback(const char *host)
 		: !strncmp(host, "127.", 4) || !strncmp(host, "[::1]", 5);
 }
 
+/* Whether a plain-HTTP ping reached a TLS server: Go and nginx answer
+ * 400 naming HTTPS, others close the connection or send a TLS alert. */
+static int speaks_tls(CURLcode cc, const struct reg_resp *resp, const struct membuf *m)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return resp->status == 400 && m->p && strcasestr(m->p, "HTTPS");
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:	/* binary bytes: "HTTP/0.9" */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int reg_connect(struct registry *r)
 {
 	struct membuf m = { .cap = REG_ERRBODY_MAX };
 	struct reg_resp resp = { 0 };
 	char errbuf[CURL_ERROR_SIZE], *url;
 	CURLcode cc;
-	int attempt, rc = -1, https = 1;
+	int attempt, rc = -1, loopback = is_loopback(r->host);
+	/* Loopback registries are mostly plain HTTP, and a TLS hello to one
+	 * costs a round trip and a fresh connection: ask in plain HTTP
+	 * first. Each direction is switched to at most once. */
+	int https = !loopback, to_https = 0, to_http = 0;
 
 	for (attempt = 1;; attempt++) {
 		free(r->base);
@@ -508,13 +529,22 @@ int reg_connect(struct registry *r)
 		url = xasprintf("%s/v2/", r->base);
 		cc = get_once(r, url, NULL, &m, &resp, errbuf);
 		free(url);
+		if (!https && !to_https && loopback && speaks_tls(cc, &resp, &m)) {
+			debugf("%s: plain HTTP failed (%s), trying TLS", r->host,
+			       cc == CURLE_OK ? "HTTP 400" : curl_why(cc, errbuf));
+			https = to_https = 1;
+			attempt = 0;
+			continue;
+		}
 		/* A plain-HTTP server answers a TLS hello with garbage. Only
-		 * loopback and --insecure registries may fall back. */
-		if (https && cc == CURLE_SSL_CONNECT_ERROR &&
-		    (r->insecure || is_loopback(r->host))) {
+		 * loopback and --insecure registries may fall back; a
+		 * certificate that fails verification is another error. */
+		if (https && !to_http && cc == CURLE_SSL_CONNECT_ERROR &&
+		    (r->insecure || loopback)) {
 			debugf("%s: TLS failed (%s), trying plain HTTP", r->host,
 			       curl_why(cc, errbuf));
 			https = 0;
+			to_http = 1;
 			attempt = 0;
 			continue;
 		}

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,36 +108,36 @@ int store_has_blob(const struct store *s, const struct digest *d,
 	return r;
 }
 
-int store_commit(const struct store *s, const char *tmp, const struct digest *d)
+int store_commit_fd(const struct store *s, int fd, const char *tmp,
+		    const struct digest *d, const char **step)
 {
 	char *p = store_blob_path(s, d);
-	int rc = 0, fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	int rc = -1, saved;
 
 	/* Its data on disk before its name: a crash never leaves a blob
 	 * under a digest it does not have. */
-	if (fd < 0 || fdatasync(fd) < 0) {
-		warnf("%s: sync:", tmp);
-		rc = -1;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, p) < 0) {
-		warnf("%s:", p);
-		rc = -1;
-	}
+	if (fdatasync(fd) < 0)
+		*step = "sync";
+	else if (rename(tmp, p) < 0)
+		*step = "rename into blobs/";
+	else
+		rc = 0;
+	saved = errno;
 	free(p);
+	errno = saved;
 	return rc;
 }
 
 /* The blob directories' entries reach the disk before index.json names
  * them; syncing only these costs far less than syncfs on a busy disk. */
-int store_sync(const struct store *s)
+static int sync_dirs(const struct store *s, unsigned algs)
 {
 	int rc = 0;
 
-	for (const char *sub = "blobs/sha256\0blobs/sha512\0"; *sub;
-	     sub += strlen(sub) + 1) {
-		char *p = path_join(s->dir, sub);
+	for (int alg = DIGEST_SHA256; alg <= DIGEST_SHA512; alg++) {
+		if (!(algs & 1u << alg))
+			continue;
+		char *p = xasprintf("%s/blobs/%s", s->dir, digest_alg_name(alg));
 		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || fsync(fd) < 0) {
 			warnf("%s: sync:", p);
@@ -149,39 +150,59 @@ int store_sync(const struct store *s)
 	return rc;
 }
 
-int store_put_buffer(const struct store *s, const struct digest *d,
-		     const void *buf, size_t len)
+int store_stage_buffer(const struct store *s, const struct digest *d,
+		       const void *buf, size_t len, char **tmp, int *fd)
 {
 	struct digest got;
-	char *tmp;
-	int fd, rc = -1;
+	char *dir;
 
+	*tmp = NULL;
 	digest_buffer(d->alg, buf, len, &got);
 	if (!digest_equal(&got, d)) {
 		warnf("blob %s:%s: digest mismatch", digest_alg_name(d->alg), d->hex);
 		return -1;
 	}
 	if (store_has_blob(s, d, len))
-		return 0;
-	tmp = xasprintf("%s/.partial/tmp.%ld.XXXXXX", s->dir, (long)getpid());
-	if ((fd = mkstemp(tmp)) < 0) {
-		warnf("%s:", tmp);
-		free(tmp);
+		return 1;
+	/* Unnamed until published: a killed run leaves nothing behind. */
+	dir = path_join(s->dir, ".partial");
+	*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	free(dir);
+	if (*fd < 0) {
+		*tmp = xasprintf("%s/.partial/tmp.%ld.XXXXXX", s->dir, (long)getpid());
+		*fd = mkostemp(*tmp, O_CLOEXEC);
+	}
+	if (*fd < 0 || fchmod(*fd, 0644) < 0 || write_all(*fd, buf, len) < 0) {
+		warnf("%s:", *tmp ? *tmp : "staging a blob in .partial");
+		if (*fd >= 0) {
+			close(*fd);
+			if (*tmp)
+				unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+		*fd = -1;
 		return -1;
 	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, buf, len) < 0) {
-		warnf("%s:", tmp);
-		close(fd);
-		unlink(tmp);
-	} else if (close(fd) < 0) {
-		warnf("%s:", tmp);
-		unlink(tmp);
-	} else if (store_commit(s, tmp, d) < 0) {
-		unlink(tmp);
+	return 0;
+}
+
+int store_publish(const struct store *s, int fd, const char *tmp, const struct digest *d)
+{
+	char *p = store_blob_path(s, d), proc[64];
+	int rc;
+
+	if (tmp) {
+		rc = rename(tmp, p);
 	} else {
-		rc = 0;
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		rc = linkat(AT_FDCWD, proc, AT_FDCWD, p, AT_SYMLINK_FOLLOW);
+		if (rc < 0 && errno == EEXIST)	/* another run's: same bytes */
+			rc = 0;
 	}
-	free(tmp);
+	if (rc < 0)
+		warnf("%s:", p);
+	free(p);
 	return rc;
 }
 
@@ -207,15 +228,53 @@ static void gen_descriptor(yajl_gen g, const struct store_ref *ref)
 	yajl_gen_map_close(g);
 }
 
-int store_add_ref(const struct store *s, const struct store_ref *ref)
+struct dir_syncer {
+	const struct store *s;
+	unsigned algs;
+	int rc;
+};
+
+static void *run_sync_dirs(void *arg)
 {
-	char *path = path_join(s->dir, "index.json"), *buf = NULL, jerr[128];
+	struct dir_syncer *ds = arg;
+
+	ds->rc = sync_dirs(ds->s, ds->algs);
+	return NULL;
+}
+
+/* Writes and syncs path's new content beside it; renamed once the blob
+ * directories are durable too. */
+static int write_synced(const char *tmp, const void *buf, size_t len)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+int store_add_ref(const struct store *s, const struct store_ref *ref, unsigned algs)
+{
+	char *path = path_join(s->dir, "index.json"), *buf = NULL, jerr[128], *tmp;
 	const unsigned char *out;
 	size_t len, outlen, i;
 	yajl_val idx = NULL, mans;
 	yajl_gen g;
 	int lk, rc = -1;
+	/* The directories sync alongside the new index.json: the two
+	 * fsyncs can share a journal commit. */
+	struct dir_syncer ds = { s, algs, 0 };
+	pthread_t t;
+	int threaded = pthread_create(&t, NULL, run_sync_dirs, &ds) == 0;
 
+	if (!threaded)
+		run_sync_dirs(&ds);
 	if ((lk = lock_store(s)) < 0)
 		goto out;
 	if (read_file(path, STORE_INDEX_MAX, &buf, &len) < 0) {
@@ -255,14 +314,30 @@ int store_add_ref(const struct store *s, const struct store_ref *ref)
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &out, &outlen);
-	if (write_file_atomic(path, out, outlen) < 0)
-		warnf("%s:", path);
-	else
-		rc = 0;
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	if (write_synced(tmp, out, outlen) < 0) {
+		warnf("%s:", tmp);
+		unlink(tmp);
+	} else {
+		if (threaded)
+			pthread_join(t, NULL);
+		threaded = 0;
+		if (ds.rc < 0)
+			unlink(tmp);
+		else if (rename(tmp, path) < 0)
+			warnf("%s:", path);
+		else
+			rc = 0;
+	}
+	free(tmp);
 	yajl_gen_free(g);
 out_lock:
 	close(lk);
 out:
+	if (threaded)
+		pthread_join(t, NULL);
+	if (ds.rc < 0)
+		rc = -1;
 	json_free(idx);
 	free(buf);
 	free(path);

@@ -26,16 +26,20 @@ char *store_partial_path(const struct store *s, const struct digest *d);
 /* 1 when the blob is present with this size. */
 int store_has_blob(const struct store *s, const struct digest *d,
 		   unsigned long long size);
-/* Verifies buf against d and writes it into blobs/ atomically. */
-int store_put_buffer(const struct store *s, const struct digest *d,
-		     const void *buf, size_t len);
-/* Moves a verified temporary file into blobs/. */
-int store_commit(const struct store *s, const char *tmp,
-		 const struct digest *d);
-
-/* Blobs are written without fsync each; one syncfs(2) makes them all
- * durable before index.json names them. */
-int store_sync(const struct store *s);
+/* Verifies buf against d and writes it, unsynced, to a new file open as
+ * *fd: unnamed (O_TMPFILE) where the filesystem allows, else *tmp (to
+ * free; NULL when unnamed). 0; 1 when the blob is already in the store
+ * (nothing written); -1 after printing why. */
+int store_stage_buffer(const struct store *s, const struct digest *d,
+		       const void *buf, size_t len, char **tmp, int *fd);
+/* Then links or renames the staged file, synced by the caller, into
+ * blobs/. The caller closes fd. */
+int store_publish(const struct store *s, int fd, const char *tmp, const struct digest *d);
+/* Moves a verified temporary file, open as fd, into blobs/, its data
+ * synced first. Prints nothing (for worker threads): 0, or -1 with
+ * errno set and *step naming what failed. */
+int store_commit_fd(const struct store *s, int fd, const char *tmp,
+		    const struct digest *d, const char **step);
 
 /* The descriptor index.json records for one image. */
 struct store_ref {
@@ -46,7 +50,10 @@ struct store_ref {
 	const char *os, *arch, *variant;	/* platform, or NULLs */
 };
 /* Adds ref to index.json, replacing entries with the same ref name,
- * under the store lock. */
-int store_add_ref(const struct store *s, const struct store_ref *ref);
+ * under the store lock. The new index.json is renamed into place only
+ * after the blob directories of these digest algorithms (bits
+ * 1 << DIGEST_SHA256, ...) are durable, so it never names a blob a
+ * crash could lose. */
+int store_add_ref(const struct store *s, const struct store_ref *ref, unsigned algs);
 
 #endif
