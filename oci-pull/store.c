@@ -130,6 +130,19 @@ int store_commit_fd(const struct store *s, int fd, const char *tmp,
 
 /* The blob directories' entries reach the disk before index.json names
  * them; syncing only these costs far less than syncfs on a busy disk. */
+static int sync_dir(const char *p)
+{
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		warnf("%s: sync:", p);
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static int sync_dirs(const struct store *s, unsigned algs)
 {
 	int rc = 0;
@@ -138,13 +151,8 @@ static int sync_dirs(const struct store *s, unsigned algs)
 		if (!(algs & 1u << alg))
 			continue;
 		char *p = xasprintf("%s/blobs/%s", s->dir, digest_alg_name(alg));
-		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) < 0) {
-			warnf("%s: sync:", p);
+		if (sync_dir(p) < 0)
 			rc = -1;
-		}
-		if (fd >= 0)
-			close(fd);
 		free(p);
 	}
 	return rc;
@@ -326,8 +334,8 @@ int store_add_ref(const struct store *s, const struct store_ref *ref, unsigned a
 			unlink(tmp);
 		else if (rename(tmp, path) < 0)
 			warnf("%s:", path);
-		else
-			rc = 0;
+		else	/* the new name itself must survive a crash */
+			rc = sync_dir(s->dir);
 	}
 	free(tmp);
 	yajl_gen_free(g);
