@@ -11,19 +11,28 @@ L=$(image_layout debian) || exit 1
 D=$T/out
 mkdir -p "$D"
 
-# Starts the pipe through a fifo; sets upid and mpid. Waits until mkext4
-# has written some MiB of its image, so it is half way. The image is an
-# unnamed file (O_TMPFILE) until complete: it is found through mkext4's
-# open files.
+# Starts the pipe through a fifo; sets upid and mpid. Waits until the
+# pipe is half way: oci-unpack has written 20 MiB of the stream and
+# mkext4 holds its image open (an unnamed O_TMPFILE until complete, found
+# through mkext4's open files). mkext4 then stays stopped until killed,
+# so oci-unpack cannot finish meanwhile: mkext4 keeps much of the tree in
+# memory, and oci-unpack may otherwise be done before the kill lands.
 start() {
 	rm -f "$T/fifo"; mkfifo "$T/fifo"
 	oci-unpack -i "$L" latest >"$T/fifo" 2>"$T/unpack.err" & upid=$!
 	mkext4 -o "$D/rootfs.ext4" <"$T/fifo" 2>"$T/mkext4.err" & mpid=$!
 	for _i in $(seq 1 400); do
-		[ -n "$(find -L "/proc/$mpid/fd" -type f -size +8M 2>/dev/null)" ] && return 0
+		_w=$(sed -n 's/^wchar: //p' "/proc/$upid/io" 2>/dev/null)
+		if [ "${_w:-0}" -gt 20971520 ] &&
+		    [ -n "$(find -L "/proc/$mpid/fd" -type f 2>/dev/null)" ]; then
+			kill -STOP $mpid
+			kill -0 $upid 2>/dev/null && return 0
+			diag 'oci-unpack was done before mkext4 stopped'
+			return 1
+		fi
 		sleep 0.05
 	done
-	diag 'mkext4 did not get half way in 20 s'
+	diag 'the pipe did not get half way in 20 s'
 	return 1
 }
 stop() { kill -9 $upid $mpid 2>/dev/null; wait $upid; wait $mpid; }
@@ -31,7 +40,7 @@ stop() { kill -9 $upid $mpid 2>/dev/null; wait $upid; wait $mpid; }
 # (Not SIGINT: a background job of a script ignores it, as POSIX says.)
 for sig in TERM KILL; do
 	start; is $? 0 "oci-unpack | mkext4 is half way (SIG$sig to mkext4 next)"
-	kill -$sig $mpid; wait $mpid 2>/dev/null; mst=$?
+	kill -$sig $mpid; kill -CONT $mpid; wait $mpid 2>/dev/null; mst=$?
 	wait $upid; ust=$?
 	[ $mst -ne 0 ]; is $? 0 "mkext4 killed by SIG$sig exits non-zero ($mst)"
 	[ $ust -ne 0 ]; is $? 0 "... oci-unpack stops with an error ($ust)"
@@ -41,7 +50,7 @@ for sig in TERM KILL; do
 done
 
 start; is $? 0 'oci-unpack | mkext4 is half way (SIGKILL to oci-unpack next)'
-kill -9 $upid; wait $upid 2>/dev/null
+kill -9 $upid; wait $upid 2>/dev/null; kill -CONT $mpid
 wait $mpid; mst=$?
 # Wherever the stream stops, inside an entry or between two (no
 # end-of-archive marker), mkext4 refuses it.
