@@ -1,10 +1,17 @@
 /* serial.c: the console, an 8250/16550A UART at 0x3f8 on ISA line 4.
  * Output goes straight to the console file; the transmitter is always
- * empty, and its interrupt (when enabled) is raised through an irqfd.
- * There is no input yet: the receiver is always empty. */
+ * empty. With --console stdio, stdin is the receiver's input: the device
+ * thread reads it into a FIFO only while the guest has the receive
+ * interrupt enabled (the port is open) and the FIFO has room, so input
+ * typed before the guest listens waits in stdin instead of being lost,
+ * and a guest that stops reading stops vmboot reading. Interrupts are
+ * edges through an irqfd. */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -18,11 +25,15 @@
 enum { UART_TX = 0, UART_IER = 1, UART_IIR = 2, UART_LCR = 3, UART_MCR = 4,
 	UART_LSR = 5, UART_MSR = 6, UART_SCR = 7 };
 #define UART_LCR_DLAB	0x80
+#define UART_IER_RDI	0x01
 #define UART_IER_THRI	0x02
 #define UART_IIR_NO_INT	0x01
 #define UART_IIR_THRI	0x02
+#define UART_IIR_RDI	0x04
 #define UART_IIR_FIFO	0xc0
 #define UART_FCR_ENABLE	0x01
+#define UART_FCR_CLEAR_RCVR 0x02
+#define UART_LSR_DR	0x01
 #define UART_LSR_THRE	0x20
 #define UART_LSR_TEMT	0x40
 #define UART_MCR_LOOP	0x10
@@ -30,25 +41,84 @@ enum { UART_TX = 0, UART_IER = 1, UART_IIR = 2, UART_LCR = 3, UART_MCR = 4,
 #define UART_MSR_DSR	0x20
 #define UART_MSR_RI	0x40
 #define UART_MSR_DCD	0x80
+#define RX_FIFO		64	/* the 16550A has 16; more costs nothing */
 
 struct serial {
 	pthread_mutex_t lock;
 	struct vm *vm;
 	int out;		/* console fd, or -1 */
+	int in;			/* stdin, or -1: no input */
 	int irqfd;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thri_pending;
+	bool in_armed;		/* stdin is in the device thread's epoll */
+	uint8_t rx[RX_FIFO];
+	unsigned rx_head, rx_len;
 };
 
-static void raise_thri(struct serial *s)
+static void pulse(struct serial *s)
 {
 	uint64_t one = 1;
 
+	if (write(s->irqfd, &one, sizeof one) < 0)
+		warnf("serial: interrupt:");
+}
+
+static void raise_thri(struct serial *s)
+{
 	if (!(s->ier & UART_IER_THRI))
 		return;
 	s->thri_pending = true;
-	if (write(s->irqfd, &one, sizeof one) < 0)
-		warnf("serial: interrupt:");
+	pulse(s);
+}
+
+static void serial_input(void *arg, uint32_t events);
+
+/* Under the lock: watch stdin (once) when the guest listens and the FIFO
+ * has room. */
+static void arm_input(struct serial *s)
+{
+	if (s->in < 0 || s->in_armed || !(s->ier & UART_IER_RDI) ||
+	    s->rx_len == RX_FIFO)
+		return;
+	if (io_mod(s->vm->io, s->in, EPOLLIN | EPOLLONESHOT, serial_input,
+	    s) < 0) {
+		s->in = -1;
+		return;
+	}
+	s->in_armed = true;
+}
+
+/* The device thread: stdin is readable. */
+static void serial_input(void *arg, uint32_t events)
+{
+	struct serial *s = arg;
+	struct pollfd p = { .fd = s->in, .events = POLLIN };
+	uint8_t buf[RX_FIFO];
+	ssize_t n = 0;
+
+	(void)events;
+	pthread_mutex_lock(&s->lock);
+	s->in_armed = false;
+	/* stdin stays blocking (it is shared with the shell): an event
+	 * that went stale during a re-arm must not block the thread. */
+	if (s->in >= 0 && (s->ier & UART_IER_RDI) && s->rx_len < RX_FIFO &&
+	    poll(&p, 1, 0) == 1) {
+		n = read(s->in, buf, RX_FIFO - s->rx_len);
+		debugf("console input: %zd bytes", n);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			if (n < 0)
+				warnf("console input:");
+			io_del(s->vm->io, s->in);
+			s->in = -1;	/* the receiver stays empty from now */
+		}
+	}
+	for (ssize_t i = 0; i < n; i++)
+		s->rx[(s->rx_head + s->rx_len++) % RX_FIFO] = buf[i];
+	if (n > 0)
+		pulse(s);
+	arm_input(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static uint8_t msr(const struct serial *s)
@@ -99,9 +169,18 @@ static void serial_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 				break;
 			}
 			s->ier = v & 0x0f;
+			if ((s->ier & UART_IER_RDI) && s->rx_len)
+				pulse(s);
 			raise_thri(s);	/* the transmitter is already empty */
+			arm_input(s);
 			break;
-		case UART_IIR: s->fcr = v; break;
+		case UART_IIR:
+			s->fcr = v;
+			if (v & UART_FCR_CLEAR_RCVR) {
+				s->rx_len = 0;
+				arm_input(s);
+			}
+			break;
 		case UART_LCR: s->lcr = v; break;
 		case UART_MCR: s->mcr = v; break;
 		case UART_SCR: s->scr = v; break;
@@ -110,10 +189,21 @@ static void serial_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 		uint8_t v = 0;
 
 		switch (off) {
-		case UART_TX: v = dlab ? s->dll : 0; break;
+		case UART_TX:
+			if (dlab) {
+				v = s->dll;
+			} else if (s->rx_len) {
+				v = s->rx[s->rx_head];
+				s->rx_head = (s->rx_head + 1) % RX_FIFO;
+				s->rx_len--;
+				arm_input(s);
+			}
+			break;
 		case UART_IER: v = dlab ? s->dlm : s->ier; break;
 		case UART_IIR:
-			if (s->thri_pending && (s->ier & UART_IER_THRI)) {
+			if (s->rx_len && (s->ier & UART_IER_RDI)) {
+				v = UART_IIR_RDI;
+			} else if (s->thri_pending && (s->ier & UART_IER_THRI)) {
 				v = UART_IIR_THRI;
 				s->thri_pending = false;
 			} else {
@@ -124,13 +214,34 @@ static void serial_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 			break;
 		case UART_LCR: v = s->lcr; break;
 		case UART_MCR: v = s->mcr; break;
-		case UART_LSR: v = UART_LSR_THRE | UART_LSR_TEMT; break;
+		case UART_LSR:
+			v = UART_LSR_THRE | UART_LSR_TEMT |
+			    (s->rx_len ? UART_LSR_DR : 0);
+			break;
 		case UART_MSR: v = msr(s); break;
 		case UART_SCR: v = s->scr; break;
 		}
 		*data = v;
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* stdin, when it is the console's input: --console stdio without --spec
+ * (whose process has stdin), a pipe, socket or terminal (what epoll
+ * takes), and not a terminal we would be stopped for reading (a
+ * background job). */
+static int console_input(const struct vm *vm)
+{
+	struct stat st;
+
+	if (strcmp(vm->cfg->console, "stdio") || vm->cfg->spec ||
+	    fstat(STDIN_FILENO, &st) < 0)
+		return -1;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return STDIN_FILENO;
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
+		return STDIN_FILENO;
+	return -1;
 }
 
 static int serial_setup(struct vm *vm)
@@ -145,6 +256,12 @@ static int serial_setup(struct vm *vm)
 		warnf("serial: interrupt:");
 		return -1;
 	}
+	/* Added disarmed (one-shot with no events: a hang-up fires once at
+	 * most); arm_input watches it once the guest listens. */
+	s->in = console_input(vm);
+	if (s->in >= 0 &&
+	    io_add(vm->io, s->in, EPOLLONESHOT, serial_input, s) < 0)
+		s->in = -1;
 	pio_register(SERIAL_PORT, 8, serial_io, s);
 	vm_cmdline_append(vm, "console=ttyS0");
 	return 0;
