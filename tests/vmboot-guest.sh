@@ -95,11 +95,23 @@ step reboot
 echo "rc=\$?"
 
 step input
+printf 'hello\n' | ./vmboot -k vmlinux --init testinit \
+	--cmdline 'cz.test=input cz.input=6'
+echo "rc=\$?"
+
+step input-stream
 head -c 16384 /dev/urandom >/tmp/in.bin
 echo "input sha \$(sha256sum </tmp/in.bin | cut -d' ' -f1)"
-cat /tmp/in.bin | ./vmboot -k vmlinux --init testinit \
-	--cmdline 'cz.test=input cz.input=16384'
+rm -f /tmp/inq && mkfifo /tmp/inq
+(exec 3>/tmp/inq; i=0
+	until grep -q 'console-in reading' /tmp/in.out 2>/dev/null; do
+		i=\$((i + 1)); [ \$i -lt 300 ] || exit; sleep 1
+	done
+	cat /tmp/in.bin >&3) &
+./vmboot -k vmlinux --init testinit \
+	--cmdline 'cz.test=input cz.input=16384' </tmp/inq >/tmp/in.out
 echo "rc=\$?"
+cat /tmp/in.out
 
 step bigmem
 ./vmboot -k vmlinux -m 4608M -c 2 --init testinit --cmdline 'cz.test=console'
@@ -173,10 +185,14 @@ like "$s" 'rc=0' 'vmboot exits 0'
 
 like "$(section reboot)" 'rc=0' 'a guest that reboots ends vmboot with 0'
 s=$(section input)
+like "$s" "cztest: console-in ok 6 bytes sha256=$(printf 'hello\n' | sha256sum | cut -d' ' -f1)" \
+	'a line piped in before the guest opens ttyS0 reaches it whole'
+like "$s" 'rc=0' 'and vmboot exits 0 (stdin ended first)'
+s=$(section input-stream)
 got=$(echo "$s" | sed -n 's/.*cztest: console-in ok 16384 bytes sha256=\([0-9a-f]*\).*/\1/p')
 want=$(echo "$s" | sed -n 's/^input sha \([0-9a-f]\{64\}\)$/\1/p')
 is "${got:-none}" "${want:-unknown}" \
-	'16 KiB piped into vmboot reach the guest through ttyS0, unchanged'
+	'16 KiB of random bytes sent while the guest reads in raw mode arrive unchanged'
 like "$s" 'rc=0' 'and vmboot exits 0'
 s=$(section bigmem)
 like "$s" 'cpus=0-1' '4.5 GiB of RAM (above 4 GiB too) with 2 vCPUs boots'

@@ -1,15 +1,20 @@
 /* serial.c: the console, an 8250/16550A UART at 0x3f8 on ISA line 4.
  * Output goes straight to the console file; the transmitter is always
  * empty. With --console stdio, stdin is the receiver's input: the device
- * thread reads it into a FIFO only while the guest has the receive
- * interrupt enabled (the port is open) and the FIFO has room, so input
- * typed before the guest listens waits in stdin instead of being lost,
- * and a guest that stops reading stops vmboot reading. Interrupts are
- * edges through an irqfd. */
+ * thread reads it into a FIFO only while the port is open (receive
+ * interrupt enabled and OUT2, the PC's interrupt gate, raised: Linux
+ * sets both when a tty opens it and clears them when the last one closes)
+ * and the FIFO has room. So input sent before the guest listens waits in
+ * stdin instead of being lost to the driver's FIFO resets, and a guest
+ * that stops reading stops vmboot reading. Interrupts are edges through
+ * an irqfd: one whenever a condition appears that an 8250's level line
+ * would raise for. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +41,7 @@ enum { UART_TX = 0, UART_IER = 1, UART_IIR = 2, UART_LCR = 3, UART_MCR = 4,
 #define UART_LSR_DR	0x01
 #define UART_LSR_THRE	0x20
 #define UART_LSR_TEMT	0x40
+#define UART_MCR_OUT2	0x08
 #define UART_MCR_LOOP	0x10
 #define UART_MSR_CTS	0x10
 #define UART_MSR_DSR	0x20
@@ -47,7 +53,9 @@ struct serial {
 	pthread_mutex_t lock;
 	struct vm *vm;
 	int out;		/* console fd, or -1 */
-	int in;			/* stdin, or -1: no input */
+	int in;			/* stdin, or -1: no input (or it ended) */
+	bool in_sock;		/* in is a socket: recv, not read */
+	bool in_own;		/* in is our non-blocking reopening of stdin */
 	int irqfd;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thri_pending;
@@ -74,12 +82,19 @@ static void raise_thri(struct serial *s)
 
 static void serial_input(void *arg, uint32_t events);
 
-/* Under the lock: watch stdin (once) when the guest listens and the FIFO
- * has room. */
+/* Under the lock: the guest has the port open and the FIFO has room. In
+ * loopback the receiver hears only the transmitter. */
+static bool listening(const struct serial *s)
+{
+	return s->in >= 0 && (s->ier & UART_IER_RDI) &&
+	    (s->mcr & (UART_MCR_OUT2 | UART_MCR_LOOP)) == UART_MCR_OUT2 &&
+	    s->rx_len < RX_FIFO;
+}
+
+/* Under the lock: watch stdin (once) while the guest listens. */
 static void arm_input(struct serial *s)
 {
-	if (s->in < 0 || s->in_armed || !(s->ier & UART_IER_RDI) ||
-	    s->rx_len == RX_FIFO)
+	if (s->in_armed || !listening(s))
 		return;
 	if (io_mod(s->vm->io, s->in, EPOLLIN | EPOLLONESHOT, serial_input,
 	    s) < 0) {
@@ -89,34 +104,61 @@ static void arm_input(struct serial *s)
 	s->in_armed = true;
 }
 
-/* The device thread: stdin is readable. */
+/* Under the lock: bytes into the receiver, an interrupt if enabled. */
+static void receive(struct serial *s, const uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n && s->rx_len < RX_FIFO; i++)
+		s->rx[(s->rx_head + s->rx_len++) % RX_FIFO] = buf[i];
+	if (n && (s->ier & UART_IER_RDI))
+		pulse(s);
+}
+
+/* Under the lock: the end of input, or an error: stop watching stdin for
+ * good. The guest is not told (an 8250 has no such state). */
+static void input_end(struct serial *s)
+{
+	io_del(s->vm->io, s->in);
+	if (s->in_own)
+		close(s->in);
+	s->in = -1;
+}
+
+/* The device thread: stdin is readable (or hung up). The read happens
+ * outside the lock, so a vCPU touching the port never waits on stdin; only
+ * this thread adds to the FIFO, so the room it saw is still there. */
 static void serial_input(void *arg, uint32_t events)
 {
 	struct serial *s = arg;
-	struct pollfd p = { .fd = s->in, .events = POLLIN };
+	struct pollfd p = { .events = POLLIN };
 	uint8_t buf[RX_FIFO];
-	ssize_t n = 0;
+	size_t room = 0;
+	ssize_t n = -1;
 
 	(void)events;
 	pthread_mutex_lock(&s->lock);
 	s->in_armed = false;
-	/* stdin stays blocking (it is shared with the shell): an event
-	 * that went stale during a re-arm must not block the thread. */
-	if (s->in >= 0 && (s->ier & UART_IER_RDI) && s->rx_len < RX_FIFO &&
-	    poll(&p, 1, 0) == 1) {
-		n = read(s->in, buf, RX_FIFO - s->rx_len);
-		debugf("console input: %zd bytes", n);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			if (n < 0)
-				warnf("console input:");
-			io_del(s->vm->io, s->in);
-			s->in = -1;	/* the receiver stays empty from now */
-		}
-	}
-	for (ssize_t i = 0; i < n; i++)
-		s->rx[(s->rx_head + s->rx_len++) % RX_FIFO] = buf[i];
+	if (listening(s))
+		room = RX_FIFO - s->rx_len;
+	p.fd = s->in;
+	pthread_mutex_unlock(&s->lock);
+	if (!room)
+		return;		/* re-armed when the guest listens again */
+	/* A blocking stdin we could not reopen: a stale event must not
+	 * block the device thread. */
+	errno = EAGAIN;
+	if (s->in_sock)
+		n = recv(p.fd, buf, room, MSG_DONTWAIT);
+	else if (s->in_own || poll(&p, 1, 0) == 1)
+		n = read(p.fd, buf, room);
+	pthread_mutex_lock(&s->lock);
+	debugf("console input: %zd bytes", n);
 	if (n > 0)
-		pulse(s);
+		receive(s, buf, n);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		if (n < 0)
+			warnf("console input:");
+		input_end(s);
+	}
 	arm_input(s);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -155,7 +197,9 @@ static void serial_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 				s->dll = v;
 				break;
 			}
-			if (s->out >= 0 && !(s->mcr & UART_MCR_LOOP) &&
+			if (s->mcr & UART_MCR_LOOP)
+				receive(s, &v, 1);
+			else if (s->out >= 0 &&
 			    write_all(s->out, &v, 1) < 0 && errno != EAGAIN) {
 				warnf("console:");
 				s->out = -1;
@@ -175,14 +219,17 @@ static void serial_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 			arm_input(s);
 			break;
 		case UART_IIR:
-			s->fcr = v;
+			s->fcr = v & ~(UART_FCR_CLEAR_RCVR | 0x04);
 			if (v & UART_FCR_CLEAR_RCVR) {
 				s->rx_len = 0;
 				arm_input(s);
 			}
 			break;
 		case UART_LCR: s->lcr = v; break;
-		case UART_MCR: s->mcr = v; break;
+		case UART_MCR:
+			s->mcr = v & 0x1f;
+			arm_input(s);
+			break;
 		case UART_SCR: s->scr = v; break;
 		}
 	} else {
@@ -229,19 +276,33 @@ static void serial_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 /* stdin, when it is the console's input: --console stdio without --spec
  * (whose process has stdin), a pipe, socket or terminal (what epoll
  * takes), and not a terminal we would be stopped for reading (a
- * background job). */
-static int console_input(const struct vm *vm)
+ * background job). stdin's own file is shared with the shell, so it stays
+ * blocking: a pipe or terminal is opened again, non-blocking, through
+ * /proc; a socket is read with MSG_DONTWAIT. */
+static void console_input(struct serial *s, const struct vm *vm)
 {
 	struct stat st;
+	int fd;
 
+	s->in = -1;
 	if (strcmp(vm->cfg->console, "stdio") || vm->cfg->spec ||
 	    fstat(STDIN_FILENO, &st) < 0)
-		return -1;
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
-		return STDIN_FILENO;
-	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
-		return STDIN_FILENO;
-	return -1;
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		s->in = STDIN_FILENO;
+		s->in_sock = true;
+		return;
+	}
+	if (!S_ISFIFO(st.st_mode) && !(isatty(STDIN_FILENO) &&
+	    tcgetpgrp(STDIN_FILENO) == getpgrp()))
+		return;
+	s->in = STDIN_FILENO;
+	fd = open("/proc/self/fd/0", O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd >= 0) {
+		s->in = fd;
+		s->in_own = true;
+	}
 }
 
 static int serial_setup(struct vm *vm)
@@ -258,10 +319,13 @@ static int serial_setup(struct vm *vm)
 	}
 	/* Added disarmed (one-shot with no events: a hang-up fires once at
 	 * most); arm_input watches it once the guest listens. */
-	s->in = console_input(vm);
+	console_input(s, vm);
 	if (s->in >= 0 &&
-	    io_add(vm->io, s->in, EPOLLONESHOT, serial_input, s) < 0)
+	    io_add(vm->io, s->in, EPOLLONESHOT, serial_input, s) < 0) {
+		if (s->in_own)
+			close(s->in);
 		s->in = -1;
+	}
 	pio_register(SERIAL_PORT, 8, serial_io, s);
 	vm_cmdline_append(vm, "console=ttyS0");
 	return 0;

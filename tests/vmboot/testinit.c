@@ -250,6 +250,7 @@ static void test_input(void)
 	t.c_cc[VMIN] = 0;
 	t.c_cc[VTIME] = 100;	/* deciseconds of silence that end it */
 	tcsetattr(0, TCSANOW, &t);
+	say("cztest: console-in reading");	/* the host may send now */
 	r = digest_fd(0, limit, hex, &n);
 	tcsetattr(0, TCSANOW, &saved);
 	result("console-in", r == 0 && n == limit, "%llu bytes sha256=%s",
