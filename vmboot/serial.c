@@ -133,6 +133,7 @@ static void serial_input(void *arg, uint32_t events)
 	uint8_t buf[RX_FIFO];
 	size_t room = 0;
 	ssize_t n = -1;
+	int err;
 
 	(void)events;
 	pthread_mutex_lock(&s->lock);
@@ -150,13 +151,15 @@ static void serial_input(void *arg, uint32_t events)
 		n = recv(p.fd, buf, room, MSG_DONTWAIT);
 	else if (s->in_own || poll(&p, 1, 0) == 1)
 		n = read(p.fd, buf, room);
+	err = errno;
 	pthread_mutex_lock(&s->lock);
-	debugf("console input: %zd bytes", n);
-	if (n > 0)
+	if (n > 0) {
 		receive(s, buf, n);
-	else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+	} else if (n == 0 || (err != EAGAIN && err != EINTR)) {
+		errno = err;
 		if (n < 0)
 			warnf("console input:");
+		debugf("console input ends");
 		input_end(s);
 	}
 	arm_input(s);
