@@ -5,7 +5,7 @@
 # get-id, read-only), virtio-rng, vsock both ways (100 MB each, SHA-256
 # checked, Firecracker's Unix socket convention), eth0 on a tap; PVH and
 # bzImage boots; exit statuses for a reported status, a clean reboot, a
-# crash and SIGTERM; --console FILE and --initrd.
+# crash and SIGTERM; console input from stdin; --console FILE and --initrd.
 . "$(dirname "$0")/lib/tap.sh"
 
 need qemu-system-x86_64 'runs the test host'
@@ -94,6 +94,25 @@ step reboot
 ./vmboot -k vmlinux --init testinit --cmdline 'cz.test=console'
 echo "rc=\$?"
 
+step input
+printf 'hello\n' | ./vmboot -k vmlinux --init testinit \
+	--cmdline 'cz.test=input cz.input=6'
+echo "rc=\$?"
+
+step input-stream
+head -c 16384 /dev/urandom >/tmp/in.bin
+echo "input sha \$(sha256sum </tmp/in.bin | cut -d' ' -f1)"
+rm -f /tmp/inq && mkfifo /tmp/inq
+(exec 3>/tmp/inq; i=0
+	until grep -q 'console-in reading' /tmp/in.out 2>/dev/null; do
+		i=\$((i + 1)); [ \$i -lt 300 ] || exit; sleep 1
+	done
+	cat /tmp/in.bin >&3) &
+./vmboot -k vmlinux --init testinit \
+	--cmdline 'cz.test=input cz.input=16384' </tmp/inq >/tmp/in.out
+echo "rc=\$?"
+cat /tmp/in.out
+
 step bigmem
 ./vmboot -k vmlinux -m 4608M -c 2 --init testinit --cmdline 'cz.test=console'
 echo "rc=\$?"
@@ -165,6 +184,16 @@ like "$s" 'cztest: done failures=0' 'no guest-side failure'
 like "$s" 'rc=0' 'vmboot exits 0'
 
 like "$(section reboot)" 'rc=0' 'a guest that reboots ends vmboot with 0'
+s=$(section input)
+like "$s" "cztest: console-in ok 6 bytes sha256=$(printf 'hello\n' | sha256sum | cut -d' ' -f1)" \
+	'a line piped in before the guest opens ttyS0 reaches it whole'
+like "$s" 'rc=0' 'and vmboot exits 0 (stdin ended first)'
+s=$(section input-stream)
+got=$(echo "$s" | sed -n 's/.*cztest: console-in ok 16384 bytes sha256=\([0-9a-f]*\).*/\1/p')
+want=$(echo "$s" | sed -n 's/^input sha \([0-9a-f]\{64\}\)$/\1/p')
+is "${got:-none}" "${want:-unknown}" \
+	'16 KiB of random bytes sent while the guest reads in raw mode arrive unchanged'
+like "$s" 'rc=0' 'and vmboot exits 0'
 s=$(section bigmem)
 like "$s" 'cpus=0-1' '4.5 GiB of RAM (above 4 GiB too) with 2 vCPUs boots'
 like "$s" 'rc=0' 'and exit cleanly'

@@ -183,6 +183,9 @@ int kvm_ioeventfd(struct vm *vm, uint64_t gpa, uint32_t datamatch, int efd);
 /* 0 when /dev/kvm runs an ordinary 64-bit guest at speed. */
 int kvm_probe_speed(struct vm *vm, char *why, size_t whylen);
 
+/* kvmstats.c: with CZ_DEBUG, a vCPU's exit counters as KVM keeps them. */
+void kvm_stats_debug(int vcpu_fd, int id);
+
 /* bus.c: dispatch of port and MMIO accesses. */
 void pio_register(uint64_t base, uint64_t len, bus_fn *fn, void *priv);
 void mmio_register(uint64_t base, uint64_t len, bus_fn *fn, void *priv);

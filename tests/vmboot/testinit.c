@@ -2,13 +2,18 @@
  * each device from inside a real Linux guest. What to do comes from the
  * kernel command line:
  *   cz.test=LIST      comma-separated: console, disk, rng, vsock, net,
- *                     sleep (wait forever, for signal tests), cpuinfo
+ *                     input, sleep (wait forever, for signal tests),
+ *                     cpuinfo
  *   cz.status=N       the exit status to report (port 0x3f1)
  *   cz.vsock=G:H:SIZE connect to host port G and send SIZE bytes, then
  *                     listen on guest port H and receive; each side sends
  *                     back the SHA-256 of what it received
  *   cz.net=IP:PEER:PORT  eth0 gets IP/24; UDP ping-pong with PEER:PORT,
  *                     then 16 MiB over TCP to PEER:PORT, digest checked
+ *   cz.input=BYTES    console input: read BYTES from the console (raw
+ *                     mode; 10 s of silence ends it), print their SHA-256
+ *   cz.end=HOW        poweroff, reboot or panic (init exits): how the
+ *                     guest ends, without writing the status port
  * Every result is a console line "cztest: NAME ok|FAIL ...". At the end
  * the status is written to port 0x3f1 (needs iopl), else the guest
  * reboots. */
@@ -223,6 +228,35 @@ static void test_rng(void)
 	    cur, nz);
 }
 
+/* The console (the serial port, fd 0) as input, bytes unchanged. */
+static void test_input(void)
+{
+	char want[32], hex[65] = "";
+	struct termios t, saved;
+	uint64_t limit, n = 0;
+	int r;
+
+	if (!param("cz.input", want, sizeof want)) {
+		result("console-in", 0, "no cz.input=BYTES");
+		return;
+	}
+	limit = strtoull(want, NULL, 10);
+	if (tcgetattr(0, &t) < 0) {
+		result("console-in", 0, "tcgetattr: %s", strerror(errno));
+		return;
+	}
+	saved = t;
+	cfmakeraw(&t);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 100;	/* deciseconds of silence that end it */
+	tcsetattr(0, TCSANOW, &t);
+	say("cztest: console-in reading");	/* the host may send now */
+	r = digest_fd(0, limit, hex, &n);
+	tcsetattr(0, TCSANOW, &saved);
+	result("console-in", r == 0 && n == limit, "%llu bytes sha256=%s",
+	    (unsigned long long)n, hex);
+}
+
 static int read_hex(int fd, char hex[65])
 {
 	size_t n = 0;
@@ -417,7 +451,7 @@ static void test_net(void)
 int main(void)
 {
 	struct timespec up;
-	char st[16];
+	char st[16], end[16];
 	int fd, status = 0;
 
 	clock_gettime(CLOCK_BOOTTIME, &up);
@@ -475,6 +509,8 @@ int main(void)
 		test_vsock();
 	if (wanted("net"))
 		test_net();
+	if (wanted("input"))
+		test_input();
 	if (wanted("sleep")) {
 		say("cztest: sleeping");
 		for (;;)
@@ -487,6 +523,13 @@ int main(void)
 	 * would drop it. */
 	tcdrain(1);
 	sync();
+	if (param("cz.end", end, sizeof end)) {
+		if (!strcmp(end, "poweroff"))
+			reboot(RB_POWER_OFF);
+		else if (!strcmp(end, "panic"))
+			return status;	/* PID 1 exits: "Attempted to kill init" */
+		reboot(RB_AUTOBOOT);
+	}
 	if (have_io)
 		outb(status, STATUS_PORT);
 	reboot(RB_AUTOBOOT);
