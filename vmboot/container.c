@@ -234,8 +234,9 @@ int ctr_stop_status(struct vm *vm, enum vm_stop why, int status)
 	else if (panic)
 		warnf("guest kernel panic before the process's status was known");
 	else
-		warnf("the guest rebooted before the process's status was known "
-		    "(vminit failed, or the kernel panicked)");
+		warnf("the guest %s before the process's status was known "
+		    "(vminit failed, or the kernel panicked)",
+		    why == VM_STOP_POWEROFF ? "powered off" : "rebooted");
 	console_tail(vm);
 	return EXIT_CTR_FAIL;
 }

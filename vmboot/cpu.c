@@ -1,10 +1,12 @@
 /* cpu.c: vCPUs: CPUID (what KVM supports, its paravirt leaves included,
  * with each CPU's APIC ID), MSRs, FPU, local APIC wiring, the boot CPU's
  * entry state (PVH 32-bit protected mode, or 64-bit long mode set up
- * here), and the run loop that dispatches exits. */
+ * here), the run loop that dispatches exits, and the power-off watch. */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,7 +26,20 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	unsigned long exits[KVM_EXIT_MAX_KNOWN];	/* for CZ_DEBUG */
+	/* The power-off watch: KVM's stats fd (-1: none) and where in it
+	 * the "blocking" and "halt_exits" values are. */
+	int stats_fd;
+	off_t st_off[2];
+	/* A check the watch asks of this vCPU's own thread (the vCPU ioctls
+	 * wait for KVM_RUN to return): the generation asked and answered,
+	 * and the answer, written before check_done. */
+	atomic_uint check_req, check_done;
+	bool check_stopped;
+	uint64_t check_rip;
 };
+
+static const char *const watch_stats[2] = { "blocking", "halt_exits" };
+enum { ST_BLOCKING, ST_HALTS };
 
 #define CPUID_MAX_ENTRIES 256
 #define MSR_IA32_MISC_ENABLE	0x1a0
@@ -220,6 +235,7 @@ void cpu_create_all(struct vm *vm, const struct boot_regs *br)
 		    c->fd, 0);
 		if (c->run == MAP_FAILED)
 			die("mmap vcpu %d:", i);
+		c->stats_fd = kvm_stats_open(c->fd, watch_stats, 2, c->st_off);
 		setup_cpuid(c, sup);
 		setup_msrs(c);
 		setup_fpu_lapic(c);
@@ -304,9 +320,41 @@ static bool handle_exit(struct vcpu *c)
 	return false;
 }
 
+/* This thread's run->immediate_exit: a kick that arrives outside
+ * KVM_RUN makes the next KVM_RUN return at once (after completing a
+ * pending I/O or MMIO read, so nothing is lost), as api.rst advises. */
+static __thread volatile uint8_t *kick_exit;
+
 static void on_kick(int sig)
 {
 	(void)sig;
+	if (kick_exit)
+		*kick_exit = 1;
+}
+
+#define RFLAGS_IF (1u << 9)
+
+/* On the vCPU's thread, out of KVM_RUN: answers the watch's check, if one
+ * is asked. A vCPU is stopped for good when it is halted with interrupts
+ * off (only an NMI or INIT would wake it) or waits for a SIPI. */
+static void answer_check(struct vcpu *c)
+{
+	unsigned req = atomic_load_explicit(&c->check_req, memory_order_acquire);
+	struct kvm_mp_state mp;
+	struct kvm_regs r;
+
+	if (req == atomic_load_explicit(&c->check_done, memory_order_relaxed))
+		return;
+	c->check_stopped = false;
+	if (ioctl(c->fd, KVM_GET_MP_STATE, &mp) == 0 &&
+	    ioctl(c->fd, KVM_GET_REGS, &r) == 0) {
+		c->check_rip = r.rip;
+		c->check_stopped = (mp.mp_state == KVM_MP_STATE_HALTED &&
+		    !(r.rflags & RFLAGS_IF)) ||
+		    mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+		    mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
+	}
+	atomic_store_explicit(&c->check_done, req, memory_order_release);
 }
 
 static void *cpu_thread(void *arg)
@@ -317,11 +365,13 @@ static void *cpu_thread(void *arg)
 	/* SIGUSR1 only interrupts KVM_RUN; everything else goes to main. */
 	sigemptyset(&s);
 	sigaddset(&s, SIGUSR1);
+	kick_exit = &c->run->immediate_exit;
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 	while (!stopping(c->vm)) {
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				c->run->immediate_exit = 0;
+				answer_check(c);
 				continue;
 			}
 			warnf("cpu%d: KVM_RUN:", c->id);
@@ -346,6 +396,147 @@ static void *cpu_thread(void *arg)
 	return NULL;
 }
 
+/* The power-off watch. The cz kernel has no ACPI: its power-off is a
+ * halt (machine_halt: every CPU in stop_this_cpu, hlt with interrupts
+ * off, forever), which the in-kernel LAPIC keeps inside KVM. No x86 CPU
+ * leaves that state without an NMI or INIT, which only a running CPU
+ * could send; an idle guest halts with interrupts on (sti; hlt). So:
+ * every WATCH_MS, read each vCPU's "blocking" (in KVM's halt) and
+ * "halt_exits" from its stats fd, which costs no exit. When two looks in
+ * a row find every vCPU blocking and no new halt, kick them all and have
+ * each thread read its MP state and RFLAGS.IF. If all are stopped for
+ * good, and still no vCPU halted anew (each was in the same halt from
+ * the look to its check, so at the look all were stopped at once), the
+ * guest has powered off. The same stillness is checked once: an idle
+ * guest is kicked again only after it has woken and halted again. */
+#define WATCH_MS	200
+/* Without the stats (an older KVM), a check every WATCH_SLOW_MS;
+ * power-off is two checks in a row finding every vCPU stopped at the
+ * same rip. */
+#define WATCH_SLOW_MS	1000
+#define CHECK_WAIT_MS	1000	/* for every vCPU to answer */
+#define CHECK_POLL_MS	2
+
+static bool stop_seen(struct vm *vm, int ms)
+{
+	struct pollfd p = { vm->stop_efd, POLLIN, 0 };
+	int r = poll(&p, 1, ms);
+
+	/* Another error than EINTR: give up watching. */
+	return r > 0 || (r < 0 && errno != EINTR);
+}
+
+/* 1: every vCPU is stopped for good; 0: not; 2: one did not answer in
+ * time (its late answer is for an old generation, and ignored); -1: the
+ * VM is stopping. */
+static int check_all(struct vm *vm, unsigned gen)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		atomic_store_explicit(&vm->cpus[i]->check_req, gen,
+		    memory_order_release);
+		pthread_kill(vm->cpus[i]->thread, SIGUSR1);
+	}
+	for (int waited = 0; ; waited += CHECK_POLL_MS) {
+		int i;
+
+		for (i = 0; i < vm->ncpus; i++)
+			if (atomic_load_explicit(&vm->cpus[i]->check_done,
+			    memory_order_acquire) != gen)
+				break;
+		if (i == vm->ncpus)
+			break;
+		if (waited >= CHECK_WAIT_MS)
+			return 2;
+		if (stop_seen(vm, CHECK_POLL_MS))
+			return -1;
+	}
+	for (int i = 0; i < vm->ncpus; i++)
+		if (!vm->cpus[i]->check_stopped)
+			return 0;
+	return 1;
+}
+
+/* Reads every vCPU's halt count into halts; true when all are blocking. */
+static bool look(struct vm *vm, uint64_t *halts)
+{
+	bool all = true;
+
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *c = vm->cpus[i];
+		uint64_t b;
+
+		/* Halts first: a halt after the count shows up next time. */
+		if (kvm_stats_get(c->stats_fd, c->st_off[ST_HALTS], &halts[i]) < 0 ||
+		    kvm_stats_get(c->stats_fd, c->st_off[ST_BLOCKING], &b) < 0)
+			return false;
+		all = all && b;
+	}
+	return all;
+}
+
+static void *watch_thread(void *arg)
+{
+	struct vm *vm = arg;
+	size_t n = vm->ncpus * sizeof(uint64_t);
+	uint64_t halts[MAX_CPUS], prev[MAX_CPUS], checked[MAX_CPUS];
+	uint64_t rips[MAX_CPUS];
+	bool stats = true, was_still = false, have_checked = false;
+	bool was_stopped = false;
+	unsigned gen = 0;
+	int r;
+
+	for (int i = 0; i < vm->ncpus; i++)
+		stats = stats && vm->cpus[i]->stats_fd >= 0 &&
+		    vm->cpus[i]->st_off[ST_BLOCKING] >= 0 &&
+		    vm->cpus[i]->st_off[ST_HALTS] >= 0;
+	if (stats)
+		debugf("power-off watch: KVM's blocking and halt_exits stats, "
+		    "every %d ms", WATCH_MS);
+	else
+		debugf("power-off watch: no KVM blocking stat (an older KVM): "
+		    "checking the vCPUs every %d ms", WATCH_SLOW_MS);
+	while (!stop_seen(vm, stats ? WATCH_MS : WATCH_SLOW_MS)) {
+		if (!stats) {
+			bool same = was_stopped;
+
+			if ((r = check_all(vm, ++gen)) < 0)
+				break;
+			was_stopped = r == 1;
+			if (r != 1)
+				continue;	/* the answers may be old */
+			for (int i = 0; i < vm->ncpus; i++) {
+				same = same && rips[i] == vm->cpus[i]->check_rip;
+				rips[i] = vm->cpus[i]->check_rip;
+			}
+			if (same)
+				goto off;
+			continue;
+		}
+		bool still = look(vm, halts);
+		bool same = still && was_still && !memcmp(halts, prev, n);
+
+		was_still = still;
+		memcpy(prev, halts, n);
+		if (!same || (have_checked && !memcmp(halts, checked, n)))
+			continue;
+		if ((r = check_all(vm, ++gen)) < 0)
+			break;
+		if (r == 2)
+			continue;	/* a busy host: ask again */
+		look(vm, checked);
+		have_checked = true;
+		if (r == 1 && !memcmp(halts, checked, n))
+			goto off;
+	}
+	debugf("power-off watch: %u checks", gen);
+	return NULL;
+off:
+	debugf("power-off: every vCPU halted with interrupts off (%u checks)",
+	    gen);
+	vm_set_stop(vm, VM_STOP_POWEROFF, 0);
+	return NULL;
+}
+
 void cpu_start_all(struct vm *vm)
 {
 	struct sigaction sa = { .sa_handler = on_kick };
@@ -361,10 +552,19 @@ void cpu_start_all(struct vm *vm)
 		}
 		vm->cpus[i]->started = true;
 	}
+	if (pthread_create(&vm->watch, NULL, watch_thread, vm) == 0)
+		vm->watch_started = true;
+	else
+		warnf("power-off watch: no thread: a guest power-off will "
+		    "not end vmboot");
 }
 
 void cpu_stop_all(struct vm *vm)
 {
+	/* It ends on the stop, before the vCPUs it might kick. */
+	if (vm->watch_started)
+		pthread_join(vm->watch, NULL);
+	vm->watch_started = false;
 	for (int i = 0; i < vm->ncpus; i++) {
 		struct vcpu *c = vm->cpus[i];
 
@@ -385,6 +585,8 @@ void cpu_stop_all(struct vm *vm)
 		if (!c)
 			continue;
 		munmap(c->run, c->run_size);
+		if (c->stats_fd >= 0)
+			close(c->stats_fd);
 		close(c->fd);
 		free(c);
 		vm->cpus[i] = NULL;

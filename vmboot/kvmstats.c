@@ -1,8 +1,10 @@
-/* kvmstats.c: a vCPU's exit counters as KVM keeps them (the binary
- * stats fd, Linux 5.14+), for -v. vmboot sees only the exits that reach
+/* kvmstats.c: a vCPU's statistics as KVM keeps them (the binary stats
+ * fd, Linux 5.14+; Documentation/virt/kvm/api.rst, KVM_GET_STATS_FD).
+ * For -v, the exit counters: vmboot sees only the exits that reach
  * userspace; these also count the ones KVM handles itself (in-kernel
- * PIT, PIC, IOAPIC and LAPIC, MSRs, CPUID, halts), which are what a
- * boot under nested virtualization pays for. */
+ * PIT, PIC, IOAPIC and LAPIC, MSRs, CPUID, halts), which are what a boot
+ * under nested virtualization pays for. For the power-off watch (cpu.c),
+ * single values read with a pread, without stopping the vCPU. */
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,65 @@
 #include "vmboot.h"
 
 #define STATS_LINE 1024
+#define STATS_MAX_DESC 4096
+#define STATS_MAX_NAME 256
 
 static int read_at(int fd, void *buf, size_t len, off_t off)
 {
 	return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -1;
+}
+
+/* The header and the descriptors (each dsz bytes, name NUL-terminated);
+ * NULL when the fd does not hold sane ones. */
+static uint8_t *read_descs(int fd, struct kvm_stats_header *h, size_t *dsz)
+{
+	uint8_t *descs;
+
+	if (read_at(fd, h, sizeof *h, 0) < 0 || h->num_desc > STATS_MAX_DESC ||
+	    h->name_size == 0 || h->name_size > STATS_MAX_NAME)
+		return NULL;
+	*dsz = sizeof(struct kvm_stats_desc) + h->name_size;
+	descs = malloc(*dsz * h->num_desc);
+	if (!descs || read_at(fd, descs, *dsz * h->num_desc,
+	    h->desc_offset) < 0) {
+		free(descs);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < h->num_desc; i++)
+		((struct kvm_stats_desc *)(descs + i * *dsz))->name[h->name_size - 1] = 0;
+	return descs;
+}
+
+int kvm_stats_open(int vcpu_fd, const char *const *names, int n, off_t *offs)
+{
+	struct kvm_stats_header h;
+	uint8_t *descs;
+	size_t dsz;
+	int fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+
+	for (int j = 0; j < n; j++)
+		offs[j] = -1;
+	if (fd < 0)
+		return -1;
+	descs = read_descs(fd, &h, &dsz);
+	if (!descs) {
+		close(fd);
+		return -1;
+	}
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)(descs + i * dsz);
+
+		for (int j = 0; j < n; j++)
+			if (d->size == 1 && !strcmp(d->name, names[j]))
+				offs[j] = h.data_offset + d->offset;
+	}
+	free(descs);
+	return fd;
+}
+
+int kvm_stats_get(int fd, off_t off, uint64_t *v)
+{
+	return read_at(fd, v, sizeof *v, off);
 }
 
 void kvm_stats_debug(int vcpu_fd, int id)
@@ -25,7 +82,7 @@ void kvm_stats_debug(int vcpu_fd, int id)
 	struct kvm_stats_header h;
 	char line[STATS_LINE];
 	size_t used = 0, dsz;
-	uint8_t *descs = NULL;
+	uint8_t *descs;
 	int fd;
 
 	if (!getenv("CZ_DEBUG"))
@@ -34,13 +91,8 @@ void kvm_stats_debug(int vcpu_fd, int id)
 	if (fd < 0)
 		return;		/* an older KVM: the userspace counts only */
 	line[0] = 0;
-	dsz = 0;
-	if (read_at(fd, &h, sizeof h, 0) < 0 || h.num_desc > 4096 ||
-	    h.name_size > 256)
-		goto out;
-	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
-	descs = malloc(dsz * h.num_desc);
-	if (!descs || read_at(fd, descs, dsz * h.num_desc, h.desc_offset) < 0)
+	descs = read_descs(fd, &h, &dsz);
+	if (!descs)
 		goto out;
 	for (uint32_t i = 0; i < h.num_desc; i++) {
 		struct kvm_stats_desc *d = (void *)(descs + i * dsz);
@@ -53,7 +105,6 @@ void kvm_stats_debug(int vcpu_fd, int id)
 		    read_at(fd, &v, sizeof v, h.data_offset + d->offset) < 0 ||
 		    v == 0)
 			continue;
-		d->name[h.name_size - 1] = 0;
 		n = snprintf(line + used, sizeof line - used, " %s %llu",
 		    d->name, (unsigned long long)v);
 		if (n < 0 || (size_t)n >= sizeof line - used)

@@ -377,6 +377,7 @@ static int wait_guest(struct vm *vm, int sigfd)
 		switch (why) {
 		case VM_RUNNING: continue;
 		case VM_STOP_RESET: return EXIT_GUEST_OK;
+		case VM_STOP_POWEROFF: return EXIT_GUEST_OK;
 		case VM_STOP_STATUS: return st;
 		case VM_STOP_SIGNAL: return st;
 		case VM_STOP_CRASH: return EXIT_GUEST_CRASH;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gmem.h"
 #include "guestnet.h"
@@ -106,6 +107,7 @@ typedef void bus_fn(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 enum vm_stop {
 	VM_RUNNING,
 	VM_STOP_RESET,		/* reboot through the keyboard controller */
+	VM_STOP_POWEROFF,	/* every vCPU halted with interrupts off */
 	VM_STOP_CRASH,
 	VM_STOP_STATUS,		/* the test init reported an exit status */
 	VM_STOP_SIGNAL,
@@ -141,6 +143,8 @@ struct vm {
 	struct ctr_run *ctr;	/* with --spec */
 	int main_status;	/* the main process's status, -1 until known */
 	bool shutdown_asked;	/* a reset after this is a clean end */
+	pthread_t watch;	/* cpu.c: the power-off watch */
+	bool watch_started;
 };
 
 /* main.c */
@@ -185,6 +189,11 @@ int kvm_probe_speed(struct vm *vm, char *why, size_t whylen);
 
 /* kvmstats.c: with CZ_DEBUG, a vCPU's exit counters as KVM keeps them. */
 void kvm_stats_debug(int vcpu_fd, int id);
+/* The vCPU's stats fd, with the data offset of each of the n named
+ * single-value stats in offs (-1: KVM has none of that name); -1 when
+ * KVM has no stats fd. */
+int kvm_stats_open(int vcpu_fd, const char *const *names, int n, off_t *offs);
+int kvm_stats_get(int fd, off_t off, uint64_t *v);
 
 /* bus.c: dispatch of port and MMIO accesses. */
 void pio_register(uint64_t base, uint64_t len, bus_fn *fn, void *priv);

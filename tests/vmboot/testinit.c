@@ -12,6 +12,8 @@
  *                     then 16 MiB over TCP to PEER:PORT, digest checked
  *   cz.input=BYTES    console input: read BYTES from the console (raw
  *                     mode; 10 s of silence ends it), print their SHA-256
+ *   cz.idle=SECS      sleep SECS seconds before the end, every CPU idle
+ *                     (halted with interrupts on)
  *   cz.end=HOW        poweroff, reboot or panic (init exits): how the
  *                     guest ends, without writing the status port
  * Every result is a console line "cztest: NAME ok|FAIL ...". At the end
@@ -515,6 +517,10 @@ int main(void)
 		say("cztest: sleeping");
 		for (;;)
 			pause();
+	}
+	if (param("cz.idle", st, sizeof st)) {
+		say("cztest: idle %s s", st);
+		sleep(atoi(st));
 	}
 	if (param("cz.status", st, sizeof st))
 		status = atoi(st);
