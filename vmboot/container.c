@@ -231,7 +231,7 @@ int ctr_stop_status(struct vm *vm, enum vm_stop why, int status)
 	}
 	if (why == VM_STOP_CRASH)
 		warnf("the guest crashed before the process's status was known");
-	else if (panic)
+	else if (panic || why == VM_STOP_PANIC)
 		warnf("guest kernel panic before the process's status was known");
 	else
 		warnf("the guest %s before the process's status was known "

@@ -31,9 +31,11 @@
 /* How long a guest asked to stop may take before it is stopped. */
 #define STOP_TIMEOUT_MS	5000
 /* Always on the command line: reboot through the keyboard controller
- * (which ends vmboot), reboot at once on panic, one UART, quiet, and no
+ * (which ends vmboot), reboot at once on panic and then as a "warm" one
+ * (the kernel writes 0x1234 to the BIOS reset flag at 0x472, so vmboot
+ * tells a panic from a reboot; see sysports.c), one UART, quiet, and no
  * test of the timer interrupt (KVM's in-kernel PIT and IOAPIC work). */
-#define DEFAULT_CMDLINE "reboot=k panic=-1 8250.nr_uarts=1 no_timer_check quiet"
+#define DEFAULT_CMDLINE "reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check quiet"
 
 static const char usage_text[] =
 "usage: vmboot -k KERNEL [-m MEM] [-c CPUS] [--initrd FILE] [--init PROGRAM]\n"
@@ -378,6 +380,9 @@ static int wait_guest(struct vm *vm, int sigfd)
 		case VM_RUNNING: continue;
 		case VM_STOP_RESET: return EXIT_GUEST_OK;
 		case VM_STOP_POWEROFF: return EXIT_GUEST_OK;
+		case VM_STOP_PANIC:
+			warnf("the guest kernel panicked");
+			return EXIT_GUEST_CRASH;
 		case VM_STOP_STATUS: return st;
 		case VM_STOP_SIGNAL: return st;
 		case VM_STOP_CRASH: return EXIT_GUEST_CRASH;

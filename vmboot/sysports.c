@@ -1,6 +1,9 @@
 /* sysports.c: the few ports that are not devices.
  *  0x64     keyboard controller command: 0xfe resets the machine, which
- *           is how the guest reboots (reboot=k); vmboot then exits.
+ *           is how the guest reboots (reboot=k); vmboot then exits. A
+ *           reset with the BIOS warm-boot flag (0x1234 at 0x472) set is a
+ *           panic: vmboot's command line has the kernel reboot warm only
+ *           after one (reboot=cold,panic_warm).
  *  0x3f0    boot timer (Firecracker's convention): the guest writes 123
  *           when userspace is reached; vmboot notes the time.
  *  0x3f1    exit status: a guest with port access (iopl) writes its
@@ -8,6 +11,7 @@
  *           over vsock instead, to vm_report_main_status too.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "err.h"
 #include "vmboot.h"
@@ -17,6 +21,19 @@
 #define BOOT_TIMER_PORT	0x3f0
 #define BOOT_TIMER_MAGIC 123
 #define STATUS_PORT	0x3f1
+#define BIOS_RESET_FLAG	0x472	/* guest-physical: a 16-bit word */
+#define RESET_WARM	0x1234
+
+/* The guest wrote the flag itself; it may lie, but only about itself. */
+static enum vm_stop reset_reason(const struct vm *vm)
+{
+	uint16_t flag;
+
+	if (vm->ram_size < BIOS_RESET_FLAG + sizeof flag)
+		return VM_STOP_RESET;
+	memcpy(&flag, vm->ram + BIOS_RESET_FLAG, sizeof flag);
+	return flag == RESET_WARM ? VM_STOP_PANIC : VM_STOP_RESET;
+}
 
 static void i8042_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
     bool write)
@@ -29,7 +46,7 @@ static void i8042_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,
 		return;
 	}
 	if (data[0] == I8042_RESET)
-		vm_set_stop(priv, VM_STOP_RESET, 0);
+		vm_set_stop(priv, reset_reason(priv), 0);
 }
 
 static void debug_io(void *priv, uint64_t off, uint8_t *data, uint32_t len,

@@ -108,6 +108,7 @@ enum vm_stop {
 	VM_RUNNING,
 	VM_STOP_RESET,		/* reboot through the keyboard controller */
 	VM_STOP_POWEROFF,	/* every vCPU halted with interrupts off */
+	VM_STOP_PANIC,		/* a reset that the kernel's panic path asked for */
 	VM_STOP_CRASH,
 	VM_STOP_STATUS,		/* the test init reported an exit status */
 	VM_STOP_SIGNAL,
