@@ -146,11 +146,7 @@ void ctr_prepare(struct vm *vm, struct vm_config *cfg, const char *argv0)
 	the_run = r;
 	atexit(ctr_cleanup);
 	if (!cfg->vsock) {
-		const char *tmp = getenv("TMPDIR");
-
-		r->tmpdir = xasprintf("%s/vmboot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(r->tmpdir))
-			die("%s:", r->tmpdir);
+		r->tmpdir = tmpdir_make();
 		r->sock = xasprintf("%s/vm.sock", r->tmpdir);
 		cfg->vsock = r->sock;
 	} else {

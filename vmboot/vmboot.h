@@ -175,6 +175,10 @@ int arch_lookup(const char *name, const struct guest_arch **ga);
  * line for vminit. Dies naming the cause (no interpreter installed). */
 char *arch_prepare(struct vm_config *cfg, const char *name);
 
+/* tmpdir.c: a private directory for the sockets, locked while we run;
+ * stale ones of vmboots that died are removed first. */
+char *tmpdir_make(void);
+
 /* kvm.c */
 void kvm_open(struct vm *vm);
 void kvm_create_memory(struct vm *vm, uint64_t size);
