@@ -1,0 +1,57 @@
+# vm-load.guest.sh: the load of tests/vm-load.sh, run by sh inside the test
+# host in /mnt/0 (vmboot, vminit, the kernel, the busybox bundle bb/).
+# N VMs start at once, each running a process that writes SIZE bytes of
+# `yes cz-load-I` to stdout; then one "vm I rc=... size=... sha=..." line
+# each, the wall time, the peak memory and what was left behind.
+N=$1 SIZE=$2
+cd /mnt/0 || exit 1
+mkdir -p /tmp/d && mount -t tmpfs tmpfs /tmp/d || exit 1
+cp vmlinux vmboot vminit /tmp/d/ && cp -r bb /tmp/d/ || exit 1
+cd /tmp/d
+export TMPDIR=/tmp/vmtmp
+mkdir -p $TMPDIR /tmp/out
+now() { /usr/bin/date +%s%N; }
+
+# Peak memory, sampled: each vmboot's VmHWM (its own peak RSS, guest memory
+# it touched included) kept per pid, and the test host's lowest MemAvailable.
+sample() {
+	min=
+	while [ ! -e /tmp/stop ]; do
+		for p in $(pgrep -x vmboot); do
+			h=$(awk '/^VmHWM:/ { print $2 }' /proc/$p/status 2>/dev/null)
+			[ -n "$h" ] && echo "$h" >/tmp/hwm.$p
+		done
+		a=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+		[ -z "$min" ] || [ "$a" -lt "$min" ] && min=$a && echo "$min" >/tmp/minavail
+		sleep 0.2
+	done
+}
+sed -n 's/^MemAvailable: *\([0-9]*\) kB/before_avail_kb=\1/p' /proc/meminfo
+sample & sampler=$!
+
+t0=$(now)
+pids=
+for i in $(seq 1 $N); do
+	# A read-only disk: eight VMs share one image.
+	./vmboot -k vmlinux -d bb/rootfs.ext4,ro --timeout 600 --spec bb/config.json \
+		-- sh -c "yes cz-load-$i | head -c $SIZE" >/tmp/out/$i 2>/tmp/out/$i.err &
+	pids="$pids $!"
+done
+i=0
+for p in $pids; do
+	i=$((i + 1))
+	wait $p
+	echo "vm $i rc=$?"
+done
+t1=$(now)
+touch /tmp/stop
+wait $sampler
+
+for i in $(seq 1 $N); do
+	echo "vm $i size=$(wc -c </tmp/out/$i) sha=$(sha256sum </tmp/out/$i | cut -d' ' -f1) err=<$(tr '\n' '|' </tmp/out/$i.err)>"
+done
+echo "wall_ms=$(( (t1 - t0) / 1000000 ))"
+echo "hwm_sum_kb=$(cat /tmp/hwm.* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+echo "hwm_n=$(ls /tmp/hwm.* 2>/dev/null | wc -l)"
+echo "min_avail_kb=$(cat /tmp/minavail)"
+echo "left=<$(ls -A $TMPDIR; pgrep -x vmboot)>"
