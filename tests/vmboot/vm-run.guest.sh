@@ -81,6 +81,7 @@ kill -TERM $pid
 wait $pid
 echo "rc=$?"
 echo "sock=<$(ls -A /tmp/v)>"
+echo "err=<$(one </tmp/e)>"
 left
 
 step timeout
