@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,14 @@ static pid_t owner_pid(const char *name)
 	char *end;
 	long pid;
 
-	if (strncmp(name, TMPDIR_PREFIX, strlen(TMPDIR_PREFIX)) || *p < '1' ||
-	    *p > '9')
+	if (strncmp(name, TMPDIR_PREFIX, strlen(TMPDIR_PREFIX)))
+		return 0;
+	if (*p < '1' || *p > '9')
 		return 0;
 	errno = 0;
 	pid = strtol(p, &end, 10);
-	if (errno || pid <= 0 || *end != '.' || strlen(end + 1) != 6)
+	if (errno || pid <= 0 || pid > INT_MAX || *end != '.' ||
+	    strlen(end + 1) != 6)
 		return 0;
 	return (pid_t)pid;
 }
