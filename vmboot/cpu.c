@@ -391,7 +391,7 @@ static void *cpu_thread(void *arg)
 		    "hlt %lu, intr %lu", c->id, (unsigned long long)r.rip,
 		    c->exits[KVM_EXIT_IO], c->exits[KVM_EXIT_MMIO],
 		    c->exits[KVM_EXIT_HLT], c->exits[KVM_EXIT_INTR]);
-		kvm_stats_debug(c->fd, c->id);
+		kvm_stats_debug(c->stats_fd, c->id);
 	}
 	return NULL;
 }

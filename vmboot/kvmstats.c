@@ -77,23 +77,21 @@ int kvm_stats_get(int fd, off_t off, uint64_t *v)
 	return read_at(fd, v, sizeof *v, off);
 }
 
-void kvm_stats_debug(int vcpu_fd, int id)
+/* fd: the vCPU's stats fd that kvm_stats_open returned (-1 on an older
+ * KVM: then only the userspace counts are shown). */
+void kvm_stats_debug(int fd, int id)
 {
 	struct kvm_stats_header h;
 	char line[STATS_LINE];
 	size_t used = 0, dsz;
 	uint8_t *descs;
-	int fd;
 
-	if (!getenv("CZ_DEBUG"))
+	if (!getenv("CZ_DEBUG") || fd < 0)
 		return;
-	fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
-	if (fd < 0)
-		return;		/* an older KVM: the userspace counts only */
 	line[0] = 0;
 	descs = read_descs(fd, &h, &dsz);
 	if (!descs)
-		goto out;
+		return;
 	for (uint32_t i = 0; i < h.num_desc; i++) {
 		struct kvm_stats_desc *d = (void *)(descs + i * dsz);
 		uint64_t v;
@@ -112,7 +110,5 @@ void kvm_stats_debug(int vcpu_fd, int id)
 		used += n;
 	}
 	debugf("cpu%d: KVM counts:%s", id, line);
-out:
 	free(descs);
-	close(fd);
 }

@@ -193,7 +193,7 @@ int kvm_ioeventfd(struct vm *vm, uint64_t gpa, uint32_t datamatch, int efd);
 int kvm_probe_speed(struct vm *vm, char *why, size_t whylen);
 
 /* kvmstats.c: with CZ_DEBUG, a vCPU's exit counters as KVM keeps them. */
-void kvm_stats_debug(int vcpu_fd, int id);
+void kvm_stats_debug(int stats_fd, int id);
 /* The vCPU's stats fd, with the data offset of each of the n named
  * single-value stats in offs (-1: KVM has none of that name); -1 when
  * KVM has no stats fd. */
