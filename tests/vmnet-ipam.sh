@@ -62,14 +62,18 @@ netlinkctl link add czb type bridge && netlinkctl addr add 10.67.0.1/30 dev czb 
 	netlinkctl link set czb up || { echo 'Bail out! bridge setup failed'; exit 1; }
 # One state file per bridge and subnet.
 st=$T/ipam/czb-10.67.0.0-30
+# Waits up to 10 s for the line "ADDR PID " in a lease file.
+wait_lease() {	# addr pid file
+	_n=0
+	while [ $_n -lt 100 ] && ! grep -q "^$1 $2 " "$3" 2>/dev/null; do
+		sleep 0.1; _n=$((_n + 1))
+	done
+}
 # --no-probe: the guest never has to run, the devices are set up first.
 vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v1.err" &
 v1=$!
 at_exit "kill -9 $v1"
-n=0
-while [ $n -lt 100 ] && ! grep -q "^10.67.0.2 $v1 " "$st" 2>/dev/null; do
-	sleep 0.1; n=$((n + 1))
-done
+wait_lease 10.67.0.2 $v1 "$st"
 ok 'the first VM leases 10.67.0.2' grep -q "^10.67.0.2 $v1 " "$st"
 vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v2.err"
 is $? 1 'a second VM on the full /30 fails (exit 1)'
@@ -82,10 +86,7 @@ kill -9 $v1; wait $v1 2>/dev/null
 vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v4.err" &
 v4=$!
 at_exit "kill -9 $v4"
-n=0
-while [ $n -lt 100 ] && ! grep -q "^10.67.0.2 $v4 " "$st" 2>/dev/null; do
-	sleep 0.1; n=$((n + 1))
-done
+wait_lease 10.67.0.2 $v4 "$st"
 ok "after kill -9 of the first, the next VM gets its address" \
 	grep -q "^10.67.0.2 $v4 " "$st"
 # The bridge re-made with another subnet while a VM still holds a lease
@@ -96,10 +97,7 @@ netlinkctl link del czb && netlinkctl link add czb type bridge &&
 vmboot --no-probe -k "$K" --console none --net bridge=czb >/dev/null 2>"$T/v5.err" &
 v5=$!
 at_exit "kill -9 $v5"
-n=0
-while [ $n -lt 100 ] && ! grep -q "^10.69.0.2 $v5 " "$T/ipam/czb-10.69.0.0-30" 2>/dev/null; do
-	sleep 0.1; n=$((n + 1))
-done
+wait_lease 10.69.0.2 $v5 "$T/ipam/czb-10.69.0.0-30"
 ok 'a bridge re-made with another subnet leases from a file of its own' \
 	grep -q "^10.69.0.2 $v5 " "$T/ipam/czb-10.69.0.0-30"
 ok "... while the old subnet's file keeps its lease" grep -q "^10.67.0.2 $v4 " "$st"
