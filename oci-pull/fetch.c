@@ -21,6 +21,10 @@
 /* libcurl hands over at most 16 KiB per callback: gather this much per
  * write(2). */
 #define BLOB_WRITE_SIZE (256 * 1024)
+/* Written data is handed to writeback every this many bytes, so the
+ * disk writes while the rest downloads and the fdatasync before the
+ * rename has little left to do. */
+#define WRITEBACK_CHUNK (1024 * 1024)
 #define PROGRESS_MS 100
 #define POLL_MS 100
 
@@ -40,6 +44,7 @@ struct xfer {
 	unsigned long long have;	/* bytes in the file, buf and the hasher */
 	char *buf;			/* received, not yet written */
 	size_t buflen;
+	unsigned long long kicked;	/* bytes of the file sent to writeback */
 	unsigned long long from;	/* where this request started */
 	int attempts, reauthed, restarted, body_started;
 	long status;
@@ -78,6 +83,7 @@ static void reset_data(struct xfer *x)
 		warnf("%s:", x->part);
 	hasher_init(&x->h, x->job->desc->digest.alg);
 	x->have = 0;
+	x->kicked = 0;
 	x->job->resumed_from = 0;
 }
 
@@ -139,6 +145,18 @@ static int open_partial(const struct store *s, struct xfer *x)
 	return 0;
 }
 
+/* Starts writeback of the file up to end, without waiting for it. Only
+ * a head start: the fdatasync before the rename still makes it durable
+ * and reports any error, so this one's is dropped. */
+static void kick_writeback(struct xfer *x, unsigned long long end)
+{
+	if (end - x->kicked < WRITEBACK_CHUNK)
+		return;
+	(void)sync_file_range(x->fd, (off_t)x->kicked, (off_t)(end - x->kicked),
+			      SYNC_FILE_RANGE_WRITE);
+	x->kicked = end;
+}
+
 /* Writes out what buf holds; on failure says why in x->fail. */
 static int flush_buf(struct xfer *x)
 {
@@ -148,6 +166,7 @@ static int flush_buf(struct xfer *x)
 		return -1;
 	}
 	x->buflen = 0;
+	kick_writeback(x, x->have);
 	return 0;
 }
 
@@ -196,6 +215,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 			snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
 			return 0;
 		}
+		kick_writeback(x, x->have + n);
 	} else {
 		if (!x->buf)
 			x->buf = xmalloc(BLOB_WRITE_SIZE);
