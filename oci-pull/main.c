@@ -78,11 +78,16 @@ struct pull {
 	size_t nims;
 	struct blob_job *jobs;
 	size_t njobs;
-	/* The store opens (its files created and synced the first time) on
-	 * a thread while the registry is asked for the manifest. */
+	/* The store opens on a thread while the registry is asked for the
+	 * manifest: its directories, which the downloads wait for, then its
+	 * files, created and synced the first time, which only index.json
+	 * waits for. */
 	const char *store_dir;
 	pthread_t opener;
-	int opening, open_rc;
+	int opening;
+	pthread_mutex_t open_lock;
+	pthread_cond_t dirs_made;
+	int dirs_done, dirs_rc, init_rc;
 };
 
 static char *read_password(void)
@@ -320,28 +325,46 @@ static unsigned used_algs(const struct pull *p)
 static void *open_store(void *arg)
 {
 	struct pull *p = arg;
+	int rc = store_open(&p->store, p->store_dir);
 
-	p->open_rc = store_open(&p->store, p->store_dir);
+	pthread_mutex_lock(&p->open_lock);
+	p->dirs_rc = rc;
+	p->dirs_done = 1;
+	pthread_cond_signal(&p->dirs_made);
+	pthread_mutex_unlock(&p->open_lock);
+	p->init_rc = rc < 0 ? -1 : store_init(&p->store);
 	return NULL;
 }
 
 static void store_start(struct pull *p, const char *dir)
 {
 	p->store_dir = dir;
+	pthread_mutex_init(&p->open_lock, NULL);
+	pthread_cond_init(&p->dirs_made, NULL);
 	if (pthread_create(&p->opener, NULL, open_store, p) == 0)
 		p->opening = 1;
 	else
 		open_store(p);
 }
 
-/* 0 once the store is open. */
+/* 0 once the store's directories are there. */
+static int store_dirs_ready(struct pull *p)
+{
+	pthread_mutex_lock(&p->open_lock);
+	while (!p->dirs_done)
+		pthread_cond_wait(&p->dirs_made, &p->open_lock);
+	pthread_mutex_unlock(&p->open_lock);
+	return p->dirs_rc;
+}
+
+/* 0 once its files are too. */
 static int store_ready(struct pull *p)
 {
 	if (p->opening) {
 		pthread_join(p->opener, NULL);
 		p->opening = 0;
 	}
-	return p->open_rc;
+	return p->init_rc;
 }
 
 /* Blobs, then manifests, then the index into the store, and index.json
@@ -354,7 +377,7 @@ static int store_blobs(struct pull *p, int jobs)
 	size_t i;
 	int ok = 1;
 
-	if (store_ready(p) < 0)
+	if (store_dirs_ready(p) < 0)
 		return -1;
 	st = xcalloc(p->nims + 1, sizeof *st);
 	for (i = 0; i <= p->nims; i++)
@@ -425,7 +448,7 @@ static int pull(struct pull *p, int jobs, int json)
 		sr.arch = p->ims[0].platform_arch;
 		sr.variant = p->ims[0].platform_variant;
 	}
-	if (store_add_ref(&p->store, &sr, used_algs(p)) < 0)
+	if (store_ready(p) < 0 || store_add_ref(&p->store, &sr, used_algs(p)) < 0)
 		return -1;
 	if (json)
 		print_json(p, &sr);
@@ -447,6 +470,8 @@ static void pull_free(struct pull *p)
 	free(p->top_body);
 	manifest_free(&p->top);
 	reg_free(&p->reg);
+	pthread_cond_destroy(&p->dirs_made);
+	pthread_mutex_destroy(&p->open_lock);
 	store_close(&p->store);
 	ref_free(&p->ref);
 }

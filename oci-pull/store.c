@@ -54,7 +54,7 @@ static int lock_store(const struct store *s)
 int store_open(struct store *s, const char *dir)
 {
 	char *p;
-	int lk, rc = 0;
+	int rc = 0;
 
 	s->dir = xstrdup(dir);
 	if (mkdir_p(dir, 0755) < 0) {
@@ -70,11 +70,18 @@ int store_open(struct store *s, const char *dir)
 		}
 		free(p);
 	}
-	if (rc < 0 || (lk = lock_store(s)) < 0)
+	return rc;
+}
+
+int store_init(const struct store *s)
+{
+	int lk, rc = 0;
+
+	if ((lk = lock_store(s)) < 0)
 		return -1;
 	/* oci-layout last: its presence says the layout is complete. */
-	if (ensure_file(dir, "index.json", EMPTY_INDEX) < 0 ||
-	    ensure_file(dir, "oci-layout", LAYOUT_JSON) < 0)
+	if (ensure_file(s->dir, "index.json", EMPTY_INDEX) < 0 ||
+	    ensure_file(s->dir, "oci-layout", LAYOUT_JSON) < 0)
 		rc = -1;
 	close(lk);
 	return rc;

@@ -18,8 +18,12 @@ struct store {
 	char *dir;
 };
 
-/* Creates the layout when missing. 0, or -1 after printing why. */
+/* Creates the layout's directories when missing, all a download needs.
+ * 0, or -1 after printing why. */
 int store_open(struct store *s, const char *dir);
+/* Then, before store_add_ref, index.json and oci-layout when missing,
+ * each synced (it may run on another thread, beside the downloads). */
+int store_init(const struct store *s);
 void store_close(struct store *s);
 char *store_blob_path(const struct store *s, const struct digest *d);
 char *store_partial_path(const struct store *s, const struct digest *d);
