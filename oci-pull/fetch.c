@@ -31,13 +31,14 @@
 enum xstate { X_WAIT, X_RUN, X_DONE };
 
 struct xfer {
+	const struct store *store;
 	struct blob_job *job;
 	enum xstate state;
 	CURL *easy;
 	struct curl_slist *hdrs;
 	struct reg_resp resp;
 	char errbuf[CURL_ERROR_SIZE];
-	int fd;
+	int fd;			/* -1 until the partial exists */
 	char *part;
 	int private_part;	/* another run holds the shared partial */
 	struct hasher h;
@@ -79,7 +80,7 @@ static const char *short_hex(const struct desc *d)
 static void reset_data(struct xfer *x)
 {
 	x->buflen = 0;
-	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
+	if (x->fd >= 0 && (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0))
 		warnf("%s:", x->part);
 	hasher_init(&x->h, x->job->desc->digest.alg);
 	x->have = 0;
@@ -87,7 +88,30 @@ static void reset_data(struct xfer *x)
 	x->job->resumed_from = 0;
 }
 
-/* Opens (or finds) the partial file and re-hashes what it holds.
+/* Opens x->part, creating it, and locks it; when another oci-pull holds
+ * it, makes a private copy instead. -1 with errno set. */
+static int lock_partial(struct xfer *x)
+{
+	const struct desc *d = x->job->desc;
+
+	if ((x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	if (flock(x->fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	/* Another oci-pull is fetching it: fetch our own copy. */
+	close(x->fd);
+	free(x->part);
+	x->part = xasprintf("%s/.partial/%s-%.16s.XXXXXX", x->store->dir,
+			    digest_alg_name(d->digest.alg), d->digest.hex);
+	if ((x->fd = mkostemp(x->part, O_CLOEXEC)) < 0 || fchmod(x->fd, 0644) < 0)
+		return -1;
+	x->private_part = 1;
+	return 0;
+}
+
+/* Finds the partial file and re-hashes what it holds; a missing one is
+ * created only once its request is on the way (create_partial), since
+ * on some filesystems a new inode costs a millisecond.
  * 1: the blob is already in the store; 0: ready; -1: failed. */
 static int open_partial(const struct store *s, struct xfer *x)
 {
@@ -98,28 +122,21 @@ static int open_partial(const struct store *s, struct xfer *x)
 
 	if (store_has_blob(s, &d->digest, d->size))
 		return 1;
+	x->store = s;
 	x->part = store_partial_path(s, &d->digest);
-	if ((x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+	hasher_init(&x->h, d->digest.alg);
+	x->have = 0;
+	if (stat(x->part, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (lock_partial(x) < 0) {
 		warnf("%s:", x->part);
 		return -1;
 	}
-	if (flock(x->fd, LOCK_EX | LOCK_NB) < 0) {
-		/* Another oci-pull is fetching it: fetch our own copy. */
-		close(x->fd);
-		free(x->part);
-		x->part = xasprintf("%s/.partial/%s-%.16s.XXXXXX", s->dir,
-				    digest_alg_name(d->digest.alg), d->digest.hex);
-		if ((x->fd = mkostemp(x->part, O_CLOEXEC)) < 0 || fchmod(x->fd, 0644) < 0) {
-			warnf("%s:", x->part);
-			return -1;
-		}
-		x->private_part = 1;
-	} else if (store_has_blob(s, &d->digest, d->size)) {
+	if (!x->private_part && store_has_blob(s, &d->digest, d->size)) {
 		/* Renamed into place between our check and our open. */
 		unlink(x->part);
 		return 1;
 	}
-	hasher_init(&x->h, d->digest.alg);
 	if (fstat(x->fd, &st) < 0) {
 		warnf("%s:", x->part);
 		return -1;
@@ -128,7 +145,6 @@ static int open_partial(const struct store *s, struct xfer *x)
 		warnf("%s:", x->part);
 		return -1;
 	}
-	x->have = 0;
 	while ((n = read(x->fd, buf, sizeof buf)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -142,6 +158,20 @@ static int open_partial(const struct store *s, struct xfer *x)
 	x->job->resumed_from = x->have;
 	if (x->have)
 		debugf("%s: resuming at %llu of %llu bytes", short_hex(d), x->have, d->size);
+	return 0;
+}
+
+/* Makes the partial that open_partial found missing; this transfer
+ * started from byte 0, so whatever another run left in it since goes.
+ * On failure says why in x->fail. */
+static int create_partial(struct xfer *x)
+{
+	if (x->fd >= 0)
+		return 0;
+	if (lock_partial(x) < 0 || (!x->private_part && ftruncate(x->fd, 0) < 0)) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -176,6 +206,8 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	const struct desc *d = x->job->desc;
 	size_t n = size * nmemb;
 
+	if (x->fail[0])
+		return 0;
 	if (!x->body_started) {
 		x->body_started = 1;
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
@@ -208,6 +240,8 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 			 d->size);
 		return 0;
 	}
+	if (create_partial(x) < 0)
+		return 0;
 	if (x->buflen + n > BLOB_WRITE_SIZE && flush_buf(x) < 0)
 		return 0;
 	if (n >= BLOB_WRITE_SIZE) {
@@ -315,6 +349,8 @@ static int finish(struct syncer *q, struct xfer *x)
 	struct digest got;
 	char gs[DIGEST_MAX_STR + 1];
 
+	if (create_partial(x) < 0)	/* an empty blob has no body */
+		return give_up(x, "blob %s: %s", x->fail);
 	hasher_final(&x->h, &got);
 	if (!digest_equal(&got, &d->digest)) {
 		digest_format(&got, gs);
@@ -356,7 +392,7 @@ static int done(struct registry *r, struct syncer *q, struct xfer *x, CURLcode c
 	if (!x->fail[0])
 		flush_buf(x);
 	if (x->fail[0]) {
-		if (!x->private_part && strstr(x->fail, "more than")) {
+		if (!x->private_part && x->fd >= 0 && strstr(x->fail, "more than")) {
 			reset_data(x);
 			unlink(x->part);
 		}
@@ -487,6 +523,11 @@ int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 				running++;
 			}
 		curl_multi_perform(multi, &still);
+		/* The requests are out: make their files while the answers
+		 * come. A failure stops the transfer at its first byte. */
+		for (i = 0; i < n; i++)
+			if (xs[i].state == X_RUN && !xs[i].fail[0])
+				create_partial(&xs[i]);
 		while ((msg = curl_multi_info_read(multi, &still))) {
 			struct xfer *x;
 			if (msg->msg != CURLMSG_DONE)
