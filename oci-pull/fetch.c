@@ -1,5 +1,6 @@
 /* fetch.c: see fetch.h. */
 #include "fetch.h"
+#include "dwrite.h"
 #include "err.h"
 #include "fsutil.h"
 #include "progress.h"
@@ -32,6 +33,7 @@ enum xstate { X_WAIT, X_RUN, X_DONE };
 
 struct xfer {
 	const struct store *store;
+	struct dwriter *dw;
 	struct blob_job *job;
 	enum xstate state;
 	CURL *easy;
@@ -45,6 +47,14 @@ struct xfer {
 	unsigned long long have;	/* bytes in the file, buf and the hasher */
 	char *buf;			/* received, not yet written */
 	size_t buflen;
+	/* A partial made by this run is written with O_DIRECT where the
+	 * filesystem allows it: dbuf fills up to DW_BUF_SIZE at file offset
+	 * doff, then goes to the writer thread. */
+	int direct;
+	struct dw_stream ds;
+	char *dbuf;
+	size_t dlen;
+	unsigned long long doff;
 	unsigned long long kicked;	/* bytes of the file sent to writeback */
 	unsigned long long from;	/* where this request started */
 	int attempts, reauthed, restarted, body_started;
@@ -77,8 +87,23 @@ static const char *short_hex(const struct desc *d)
 	return buf;
 }
 
+/* Waits for the direct writes of x and drops what was not yet queued:
+ * nothing may land after a truncate or a close. */
+static void drop_direct(struct xfer *x)
+{
+	if (x->dbuf)
+		dw_put(x->dw, x->dbuf);
+	x->dbuf = NULL;
+	x->dlen = 0;
+	if (x->fd >= 0)
+		dw_drain(x->dw, &x->ds);
+}
+
 static void reset_data(struct xfer *x)
 {
+	drop_direct(x);
+	x->ds.err = 0;
+	x->doff = 0;
 	x->buflen = 0;
 	if (x->fd >= 0 && (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0))
 		warnf("%s:", x->part);
@@ -172,6 +197,71 @@ static int create_partial(struct xfer *x)
 		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
 		return -1;
 	}
+	x->ds = (struct dw_stream){ .fd = x->fd };
+	x->doff = 0;
+	x->direct = dw_direct(x->fd);
+	return 0;
+}
+
+/* Direct mode: copies data into dbuf, queueing each full one. On
+ * failure says why in x->fail. */
+static int direct_put(struct xfer *x, const char *data, size_t n)
+{
+	int err = dw_failed(x->dw, &x->ds);
+
+	if (err) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(err));
+		return -1;
+	}
+	while (n > 0) {
+		if (!x->dbuf) {
+			x->dbuf = dw_buf(x->dw);
+			x->dlen = 0;
+		}
+		size_t k = DW_BUF_SIZE - x->dlen < n ? DW_BUF_SIZE - x->dlen : n;
+		memcpy(x->dbuf + x->dlen, data, k);
+		x->dlen += k;
+		data += k;
+		n -= k;
+		if (x->dlen == DW_BUF_SIZE) {
+			dw_write(x->dw, &x->ds, x->dbuf, DW_BUF_SIZE, (off_t)x->doff);
+			x->doff += DW_BUF_SIZE;
+			x->dbuf = NULL;
+		}
+	}
+	return 0;
+}
+
+/* Ends direct mode: the aligned part of dbuf is queued, every write
+ * waited for, and the unaligned rest written through the page cache,
+ * so the file holds all that was received and its offset is at the
+ * end (a retry appends buffered). On failure says why in x->fail. */
+static int direct_end(struct xfer *x)
+{
+	char tail[DW_ALIGN];
+	size_t al = x->dlen & ~(size_t)(DW_ALIGN - 1), tlen = x->dlen - al;
+	int err, fl;
+
+	if (x->dbuf) {
+		memcpy(tail, x->dbuf + al, tlen);
+		if (al)
+			dw_write(x->dw, &x->ds, x->dbuf, al, (off_t)x->doff);
+		else
+			dw_put(x->dw, x->dbuf);
+		x->doff += al;
+		x->dbuf = NULL;
+		x->dlen = 0;
+	}
+	x->direct = 0;
+	if ((err = dw_drain(x->dw, &x->ds))) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(err));
+		return -1;
+	}
+	if ((fl = fcntl(x->fd, F_GETFL)) < 0 || fcntl(x->fd, F_SETFL, fl & ~O_DIRECT) < 0 ||
+	    lseek(x->fd, (off_t)x->doff, SEEK_SET) < 0 || write_all(x->fd, tail, tlen) < 0) {
+		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -190,6 +280,8 @@ static void kick_writeback(struct xfer *x, unsigned long long end)
 /* Writes out what buf holds; on failure says why in x->fail. */
 static int flush_buf(struct xfer *x)
 {
+	if (x->direct)
+		return direct_end(x);
 	if (x->buflen > 0 && write_all(x->fd, x->buf, x->buflen) < 0) {
 		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
 		x->buflen = 0;
@@ -197,6 +289,27 @@ static int flush_buf(struct xfer *x)
 	}
 	x->buflen = 0;
 	kick_writeback(x, x->have);
+	return 0;
+}
+
+/* Buffered mode: gathers data into BLOB_WRITE_SIZE writes. On failure
+ * says why in x->fail. */
+static int buffered_put(struct xfer *x, const char *data, size_t n)
+{
+	if (x->buflen + n > BLOB_WRITE_SIZE && flush_buf(x) < 0)
+		return -1;
+	if (n >= BLOB_WRITE_SIZE) {
+		if (write_all(x->fd, data, n) < 0) {
+			snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
+			return -1;
+		}
+		kick_writeback(x, x->have + n);
+	} else {
+		if (!x->buf)
+			x->buf = xmalloc(BLOB_WRITE_SIZE);
+		memcpy(x->buf + x->buflen, data, n);
+		x->buflen += n;
+	}
 	return 0;
 }
 
@@ -242,20 +355,8 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	if (create_partial(x) < 0)
 		return 0;
-	if (x->buflen + n > BLOB_WRITE_SIZE && flush_buf(x) < 0)
+	if ((x->direct ? direct_put(x, data, n) : buffered_put(x, data, n)) < 0)
 		return 0;
-	if (n >= BLOB_WRITE_SIZE) {
-		if (write_all(x->fd, data, n) < 0) {
-			snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
-			return 0;
-		}
-		kick_writeback(x, x->have + n);
-	} else {
-		if (!x->buf)
-			x->buf = xmalloc(BLOB_WRITE_SIZE);
-		memcpy(x->buf + x->buflen, data, n);
-		x->buflen += n;
-	}
 	hasher_update(&x->h, data, n);
 	x->have += n;
 	return n;
@@ -310,6 +411,7 @@ static void stop(CURLM *multi, struct xfer *x)
 
 static void release(struct xfer *x)
 {
+	drop_direct(x);
 	if (x->fd >= 0) {
 		close(x->fd);
 		x->fd = -1;
@@ -475,6 +577,7 @@ int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
 	CURLM *multi = curl_multi_init();
+	struct dwriter dw;
 	size_t i, running = 0, left = 0;
 	int rc = 0;
 
@@ -483,8 +586,10 @@ int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 	/* Several transfers to one registry share connections where HTTP/2
 	 * can multiplex, else open their own. */
 	curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	dw_init(&dw);
 	for (i = 0; i < n; i++) {
 		struct xfer *x = &xs[i];
+		x->dw = &dw;
 		x->job = &jobs[i];
 		x->fd = -1;
 		x->state = X_DONE;
@@ -571,6 +676,7 @@ int fetch_blobs(struct registry *r, const struct store *s, struct syncer *q,
 		stop(multi, &xs[i]);
 		release(&xs[i]);
 	}
+	dw_finish(&dw);
 	curl_multi_cleanup(multi);
 	free(xs);
 	return rc;

@@ -1,0 +1,63 @@
+/* dwrite.h: writes blob data to its partial file with O_DIRECT, on a
+ * worker thread. The page cache copy of a buffered write(2) and its
+ * writeback cost more CPU than the SHA-256 of the same bytes; with
+ * O_DIRECT the data goes from an aligned buffer to the device, and the
+ * download loop only fills buffers. Durability is still the fdatasync
+ * before the rename: O_DIRECT skips the page cache, not the device's
+ * volatile cache nor the file's size and extents. */
+#ifndef OCI_PULL_DWRITE_H
+#define OCI_PULL_DWRITE_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#define DW_ALIGN 4096			/* offsets, lengths and addresses */
+#define DW_BUF_SIZE (1024 * 1024)
+/* Buffers the pool grows to while some are in flight (queued or being
+ * written): beyond that the download waits for the disk. A caller
+ * holds one per transfer on top, so with none in flight it gets a new
+ * one rather than waiting for nothing. */
+#define DW_BUFS 8
+
+/* One file's writes; lives in the caller's memory. */
+struct dw_stream {
+	int fd;
+	unsigned pending;	/* queued or being written */
+	int err;		/* errno of the first failed write, or 0 */
+};
+
+struct dw_item {
+	struct dw_stream *s;
+	char *buf;
+	size_t len;
+	off_t off;
+	struct dw_item *next;
+};
+
+struct dwriter {
+	pthread_mutex_t lock;
+	pthread_cond_t more, done;
+	struct dw_item *head, **tail;
+	char **free_bufs;	/* room for nbufs */
+	size_t nfree, nbufs, inflight;
+	int closing, started, threaded;
+	pthread_t thread;
+};
+
+void dw_init(struct dwriter *w);
+/* Waits for every write, stops the thread, frees the buffers. */
+void dw_finish(struct dwriter *w);
+/* Whether fd now takes direct writes (some filesystems refuse them). */
+int dw_direct(int fd);
+/* A free buffer of DW_BUF_SIZE bytes; may wait for one (DW_BUFS). */
+char *dw_buf(struct dwriter *w);
+void dw_put(struct dwriter *w, char *buf);
+/* Queues len bytes of buf (len and off multiples of DW_ALIGN) for
+ * s->fd at off; buf returns to the pool once written. */
+void dw_write(struct dwriter *w, struct dw_stream *s, char *buf, size_t len, off_t off);
+/* Waits for s's writes: 0, or the errno of the first that failed. */
+int dw_drain(struct dwriter *w, struct dw_stream *s);
+/* The same without waiting: 0 so far, or an errno. */
+int dw_failed(struct dwriter *w, struct dw_stream *s);
+
+#endif
