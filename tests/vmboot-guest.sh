@@ -63,7 +63,7 @@ step() { echo "== \$1"; }
 
 step pvh
 ./vmboot -k vmlinux --init testinit --boot-time \
-	--cmdline 'cz.test=console cz.status=7'
+	--cmdline 'cz.test=console,cpuinfo cz.status=7'
 echo "rc=\$?"
 
 step bzimage
@@ -151,6 +151,10 @@ like "$s" 'cztest: console ok hello from the guest console' \
 like "$s" 'rc=7' 'vmboot exits with the status the guest reported (7)'
 like "$(cat "$T/err")" 'guest userspace reached after' \
 	'--boot-time reports the boot timer port write'
+flags=$(echo "$s" | sed -n 's/.*cztest: cpuinfo flags[^:]*: //p')
+like " $flags " ' lm ' "the guest's CPU flags are there (long mode)"
+ok 'and name no nested virtualization (no SVM, no VMX)' \
+	sh -c 'case " $1 " in *" svm "*|*" vmx "*) exit 1 ;; esac; [ -n "$1" ]' - "$flags"
 
 s=$(section bzimage)
 like "$s" 'cpus=0-1' 'bzImage boots through the 64-bit protocol, with 2 CPUs'

@@ -7,11 +7,13 @@
 # the wall clock (launch to the init's first console line), and the VMM's
 # own memory: RSS minus the guest memory it holds (both VMMs keep guest
 # memory in a shared memory file, so that part is RssShmem). Ratios last.
+# Under TCG a single boot swings by a second either way (the same VMM,
+# back to back), so the best run is printed beside the median.
 set -e
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CZ_BIN:-$TOP/build/bin}
 BUILD=$(dirname "$BIN")
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 MEM=256
 cd "$TOP"
 make -s -f Makefile -f tests/vmboot/vmboot.mk BUILD="$BUILD" \
@@ -30,13 +32,25 @@ cp "$BUILD/tests/vmboot-testinit" "$W/r/init"
 CL='reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check quiet console=ttyS0 cz.test=console,sleep'
 # Files in the test host's memory, not on its 9p share, and one boot of
 # each discarded first: a warm page cache, as on a real host.
+# Before each boot, a process touches 128 MiB and exits. The test host
+# runs under TCG, which watches every page it has translated code from
+# and pays dearly on the first writes to it: the pages the last guest
+# ran its kernel from are freed, and the next VMM to allocate gets them.
+# QEMU's own 35 MiB of start-up takes them; vmboot, with under 2 MiB of
+# its own, hands them to its guest, whose boot then took 0.3-1 s longer
+# (memmap init alone 0.3-0.8 s instead of 0.08 s). The soak gives both
+# sides fresh pages, as a real host has them.
 cat >"$m/bench.sh" <<RUN
 mkdir -p /tmp/b && mount -t tmpfs tmpfs /tmp/b && cp /mnt/0/* /tmp/b/ && cd /tmp/b
+soak() { python3 -c 'b = bytearray(128 << 20)
+for i in range(0, len(b), 4096): b[i] = 1'; }
 for i in \$(seq 0 $RUNS); do
 	[ \$i = 0 ] && w=warmup || w=
+	soak
 	echo "\${w}vmboot: \$(./vmboot-peer measure $MEM 'userspace reached' 'cztest: sleeping' -- \
 		./vmboot -k vmlinux -m $MEM --initrd initrd.cpio \
 		--cmdline 'cz.test=console,sleep' | tr '\n' ' ')"
+	soak
 	echo "\${w}qemu: \$(./vmboot-peer measure $MEM 'userspace reached' 'cztest: sleeping' -- \
 		qemu-system-x86_64 -M microvm -accel kvm -cpu host -m $MEM \
 		-object memory-backend-memfd,id=mem,size=${MEM}M -machine memory-backend=mem \
@@ -46,9 +60,14 @@ done
 RUN
 "$TOP/tests/vmhost/run" --timeout 1200 --disk "$m" -- sh /mnt/0/bench.sh >"$W/out"
 
-median() {	# side field
-	grep "^$1: " "$W/out" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n |
-	awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'
+values() {	# side field
+	grep "^$1: " "$W/out" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p" | sort -n
+}
+median() {
+	values "$@" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'
+}
+best() {
+	values "$@" | awk 'NR == 1 { print } END { if (!NR) print "nan" }'
 }
 vm_up=$(median vmboot uptime); qm_up=$(median qemu uptime)
 vm_wall=$(median vmboot wall_ms); qm_wall=$(median qemu wall_ms)
@@ -61,6 +80,8 @@ echo "vmboot vs qemu -M microvm, $RUNS boots each, medians, guest $MEM MiB, 1 vC
 printf '%-34s %12s %12s %8s\n' '' vmboot qemu ratio
 printf '%-34s %12s %12s %8s\n' 'time to userspace, guest clock (s)' "$vm_up" "$qm_up" "$(ratio "$vm_up" "$qm_up")"
 printf '%-34s %12s %12s %8s\n' 'time to userspace, wall (ms)' "$vm_wall" "$qm_wall" "$(ratio "$vm_wall" "$qm_wall")"
+vm_best=$(best vmboot wall_ms); qm_best=$(best qemu wall_ms)
+printf '%-34s %12s %12s %8s\n' '  the same, best run (ms)' "$vm_best" "$qm_best" "$(ratio "$vm_best" "$qm_best")"
 vm_own=$((vm_rss - vm_g)); qm_own=$((qm_rss - qm_g))
 printf '%-34s %12s %12s %8s\n' 'VMM RSS minus guest memory (KiB)' "$vm_own" "$qm_own" "$(ratio "$vm_own" "$qm_own")"
 printf '%-34s %12s %12s\n' 'guest memory touched (KiB)' "$vm_g" "$qm_g"

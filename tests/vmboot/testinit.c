@@ -3,7 +3,10 @@
  * kernel command line:
  *   cz.test=LIST      comma-separated: console, disk, rng, vsock, net,
  *                     input, sleep (wait forever, for signal tests),
- *                     cpuinfo
+ *                     cpuinfo, initcalls (with initcall_debug: the
+ *                     kernel log's initcalls of 10 ms or more, with
+ *                     printk.time=1 the gaps of 10 ms or more between
+ *                     lines, and its last line)
  *   cz.status=N       the exit status to report (port 0x3f1)
  *   cz.vsock=G:H:SIZE connect to host port G and send SIZE bytes, then
  *                     listen on guest port H and receive; each side sends
@@ -32,6 +35,7 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <termios.h>
@@ -158,6 +162,38 @@ static int digest_fd(int fd, uint64_t limit, char hex[65], uint64_t *total)
 /* vda: digest of the whole disk (what the device reads), then a 1 MiB
  * pattern written at 1 MiB and 1 MiB discarded at 2 MiB; the host
  * checks the file. vdb, read-only: a write is refused. */
+/* Where the boot's time went, by the kernel's own log (klogctl: no /dev
+ * needed): each "initcall ... returned ... after N usecs" line with N of
+ * 10 ms or more. */
+static void show_initcalls(void)
+{
+	static char log[1 << 20];
+	int n = klogctl(3, log, sizeof log - 1);	/* SYSLOG_ACTION_READ_ALL */
+	char *line, *save, *prev_line = "";
+	double prev_at = 0;
+
+	if (n < 0) {
+		say("cztest: initcalls: klogctl: %s", strerror(errno));
+		return;
+	}
+	log[n] = 0;
+	for (line = strtok_r(log, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		const char *a = strstr(line, " after "), *t = strchr(line, '[');
+		double at = t ? atof(t + 1) : 0;
+
+		if (strstr(line, "returned") && a && atol(a + 7) >= 10000)
+			say("cztest: initcall %s", line);
+		else if (t && at - prev_at >= 0.01)
+			say("cztest: gap %.3f after %.80s before %s",
+			    at - prev_at, prev_line, line);
+		if (t)
+			prev_at = at;
+		prev_line = line;
+	}
+	say("cztest: initcalls end %s", prev_line);
+}
+
 static void test_disk(void)
 {
 	char hex[65], id[64] = "";
@@ -503,6 +539,8 @@ int main(void)
 				say("cztest: cpuinfo %.*s", (int)strcspn(f, "\n"), f);
 		}
 	}
+	if (wanted("initcalls"))
+		show_initcalls();
 	if (wanted("disk"))
 		test_disk();
 	if (wanted("rng"))

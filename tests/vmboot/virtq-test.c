@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/ioctl.h>
@@ -545,6 +546,57 @@ static void test_rng(void)
 	ok(needs_reset(&d), "rng: a readable buffer sets NEEDS_RESET");
 }
 
+/* A host whose pool is not initialized yet (the test host early in its
+ * boot, where getrandom would block): played by a source that has
+ * nothing until the test gives it bytes and signals the ready eventfd,
+ * as /dev/random turns readable for the real one. */
+static bool fake_has_entropy;
+
+static ssize_t fake_source(void *buf, size_t len)
+{
+	if (!fake_has_entropy) {
+		errno = EAGAIN;
+		return -1;
+	}
+	memset(buf, 0xa5, len);
+	return len;
+}
+
+static void test_rng_waits(void)
+{
+	struct io *io = KEEP(io_new());
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct virtio_dev *dev = KEEP(rng_new_source(&mem, io, fake_source, efd));
+	struct virtio_dev *other = KEEP(rng_new(&mem, io));
+	uint64_t buf = RAM_GPA + 0x180000, obuf = RAM_GPA + 0x190000;
+	uint8_t *p = gp(buf);
+	uint64_t one = 1;
+	struct drv d, o;
+	int same = 0;
+
+	ok(dev && other && drv_init(&d, dev, io, 1, RAM_GPA) == 0 &&
+	    drv_init(&o, other, io, 1, RAM_GPA + 0x10000) == 0,
+	    "rng without entropy: starts, beside a second rng on the same thread");
+	memset(p, 0, 128);
+	submit(&d, 0, 0, &(struct seg){ buf, 64, true }, 1);
+	ok(wait_used(&d, 0, 200) == -1, "rng without entropy: the buffer waits");
+	submit(&d, 0, 1, &(struct seg){ buf + 64, 64, true }, 1);
+	drain_loop(io);
+	submit(&o, 0, 0, &(struct seg){ obuf, 64, true }, 1);
+	ok(wait_used(&o, 0, 1000) == 64,
+	    "rng without entropy: the device thread serves the other device meanwhile");
+	ok(wait_used(&d, 0, 100) == -1 && !needs_reset(&d),
+	    "rng without entropy: a second buffer waits too, and nothing is wrong");
+	fake_has_entropy = true;
+	ok(write(efd, &one, sizeof one) == sizeof one, "(the source is ready)");
+	ok(wait_used(&d, 0, 1000) == 64 && wait_used(&d, 0, 1000) == 64,
+	    "rng: once the source is ready, both waiting buffers are filled");
+	for (int i = 0; i < 128; i++)
+		same += p[i] == 0xa5;
+	ok(same == 128, "rng: with the source's bytes (%d of 128)", same);
+	ok(irq_raised(&d), "rng: and the driver is interrupted");
+}
+
 /* ---- virtio-vsock ---- */
 
 struct vhdr {
@@ -850,6 +902,7 @@ int main(void)
 	test_virtq();
 	test_blk(dir);
 	test_rng();
+	test_rng_waits();
 	test_vsock(dir);
 	test_net();
 	printf("1..%d\n", n_test);
