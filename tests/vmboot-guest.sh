@@ -203,6 +203,8 @@ like "$s" 'cpus=0-1' '4.5 GiB of RAM (above 4 GiB too) with 2 vCPUs boots'
 like "$s" 'rc=0' 'and exit cleanly'
 like "$(section crash)" 'rc=3' 'a guest triple fault ends vmboot with 3'
 like "$(cat "$T/err")" 'guest triple fault' 'and says so'
+ok "and never names the reset vector as where (AMD's KVM resets the CPU at a shutdown)" \
+	sh -c '! grep -q "triple fault.*at rip 0xfff0$" "$1"' - "$T/err"
 like "$(section sigterm)" 'rc=143' 'SIGTERM stops the guest: 128+15'
 s=$(section console-file)
 like "$s" 'console-file lines=1' '--console FILE gets the console'

@@ -268,15 +268,26 @@ static bool stopping(struct vm *vm)
 	return s;
 }
 
+/* The x86 reset state, cs:ip f000:fff0. */
+#define RESET_CS_BASE	0xffff0000ULL
+#define RESET_RIP	0xfff0
+
 static void crash(struct vcpu *c, const char *what)
 {
 	struct kvm_regs r;
+	struct kvm_sregs s;
 
-	if (ioctl(c->fd, KVM_GET_REGS, &r) == 0)
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
+		warnf("cpu%d: guest %s", c->id, what);
+	else if (r.rip == RESET_RIP && s.cs.base == RESET_CS_BASE)
+		/* KVM on AMD reinitializes the VMCB at a shutdown: the
+		 * registers are the reset state, not the guest's. */
+		warnf("cpu%d: guest %s (where is unknown: KVM reset the "
+		    "CPU's state)", c->id, what);
+	else
 		warnf("cpu%d: guest %s at rip 0x%llx", c->id, what,
 		    (unsigned long long)r.rip);
-	else
-		warnf("cpu%d: guest %s", c->id, what);
 	vm_set_stop(c->vm, VM_STOP_CRASH, 0);
 }
 
