@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #define BLOB_READ_SIZE (256L * 1024)
-/* libcurl hands over at most 16 KiB per callback: gather this much per
- * write(2). */
+/* libcurl hands over at most BLOB_READ_SIZE per callback, often much
+ * less: buffered writes gather this much per write(2). */
 #define BLOB_WRITE_SIZE (256 * 1024)
 /* Written data is handed to writeback every this many bytes, so the
  * disk writes while the rest downloads and the fdatasync before the
