@@ -186,6 +186,13 @@ static int open_partial(const struct store *s, struct xfer *x)
 	return 0;
 }
 
+/* Says in x->fail that the partial file failed with err; -1. */
+static int part_failed(struct xfer *x, int err)
+{
+	snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(err));
+	return -1;
+}
+
 /* Makes the partial that open_partial found missing; this transfer
  * started from byte 0, so whatever another run left in it since goes.
  * On failure says why in x->fail. */
@@ -193,10 +200,8 @@ static int create_partial(struct xfer *x)
 {
 	if (x->fd >= 0)
 		return 0;
-	if (lock_partial(x) < 0 || (!x->private_part && ftruncate(x->fd, 0) < 0)) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
-		return -1;
-	}
+	if (lock_partial(x) < 0 || (!x->private_part && ftruncate(x->fd, 0) < 0))
+		return part_failed(x, errno);
 	x->ds = (struct dw_stream){ .fd = x->fd };
 	x->doff = 0;
 	x->direct = dw_direct(x->fd);
@@ -209,10 +214,8 @@ static int direct_put(struct xfer *x, const char *data, size_t n)
 {
 	int err = dw_failed(x->dw, &x->ds);
 
-	if (err) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(err));
-		return -1;
-	}
+	if (err)
+		return part_failed(x, err);
 	while (n > 0) {
 		if (!x->dbuf) {
 			x->dbuf = dw_buf(x->dw);
@@ -253,15 +256,11 @@ static int direct_end(struct xfer *x)
 		x->dlen = 0;
 	}
 	x->direct = 0;
-	if ((err = dw_drain(x->dw, &x->ds))) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(err));
-		return -1;
-	}
+	if ((err = dw_drain(x->dw, &x->ds)))
+		return part_failed(x, err);
 	if ((fl = fcntl(x->fd, F_GETFL)) < 0 || fcntl(x->fd, F_SETFL, fl & ~O_DIRECT) < 0 ||
-	    lseek(x->fd, (off_t)x->doff, SEEK_SET) < 0 || write_all(x->fd, tail, tlen) < 0) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
-		return -1;
-	}
+	    lseek(x->fd, (off_t)x->doff, SEEK_SET) < 0 || write_all(x->fd, tail, tlen) < 0)
+		return part_failed(x, errno);
 	return 0;
 }
 
@@ -283,9 +282,8 @@ static int flush_buf(struct xfer *x)
 	if (x->direct)
 		return direct_end(x);
 	if (x->buflen > 0 && write_all(x->fd, x->buf, x->buflen) < 0) {
-		snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
 		x->buflen = 0;
-		return -1;
+		return part_failed(x, errno);
 	}
 	x->buflen = 0;
 	kick_writeback(x, x->have);
@@ -299,10 +297,8 @@ static int buffered_put(struct xfer *x, const char *data, size_t n)
 	if (x->buflen + n > BLOB_WRITE_SIZE && flush_buf(x) < 0)
 		return -1;
 	if (n >= BLOB_WRITE_SIZE) {
-		if (write_all(x->fd, data, n) < 0) {
-			snprintf(x->fail, sizeof x->fail, "%s: %s", x->part, strerror(errno));
-			return -1;
-		}
+		if (write_all(x->fd, data, n) < 0)
+			return part_failed(x, errno);
 		kick_writeback(x, x->have + n);
 	} else {
 		if (!x->buf)
