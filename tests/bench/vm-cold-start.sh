@@ -32,7 +32,7 @@ trap 'rm -rf "$W"' EXIT
 m=$W/m
 mkdir -p "$m/bb"
 cp "$(echo "$paths" | sed -n 1p)" "$m/vmlinux"
-cp "$BIN/vmboot" "$BIN/vminit" "$m/"
+cp "$BIN/vmboot" "$BIN/vminit" "$TOP/tests/bench/fresh-pages.py" "$m/"
 layout=$(image_layout busybox)
 "$BIN/oci-unpack" -i "$layout" --bundle "$m/bb" latest | "$BIN/mkext4" -o "$m/bb/rootfs.ext4"
 
@@ -49,11 +49,8 @@ CL="$CL root=/dev/vda ro rootfstype=ext4 init=/bin/sh -c \"echo cz-cold-start; r
 cat >"$m/bench.sh" <<RUN
 mkdir -p /tmp/b && mount -t tmpfs tmpfs /tmp/b && cp -r /mnt/0/* /tmp/b/ && cd /tmp/b
 now() { /usr/bin/date +%s%N; }
-# Fresh pages for each VMM, as in bench/vmboot.sh: under TCG the pages a
-# guest's kernel ran from cost the next writer dearly, and vmboot's small
-# footprint would hand them to its guest.
-soak() { python3 -c 'b = bytearray(128 << 20)
-for i in range(0, len(b), 4096): b[i] = 1'; }
+# Fresh pages before each VMM launch (tests/bench/fresh-pages.py).
+soak() { python3 fresh-pages.py; }
 for i in \$(seq 0 $RUNS); do
 	soak
 	t0=\$(now)

@@ -24,7 +24,7 @@ trap 'rm -rf "$W"' EXIT
 m=$W/m
 mkdir -p "$m" "$W/r"
 cp "$(echo "$paths" | sed -n 1p)" "$m/vmlinux"
-cp "$BIN/vmboot" "$BUILD/tests/vmboot-peer" "$m/"
+cp "$BIN/vmboot" "$BUILD/tests/vmboot-peer" "$TOP/tests/bench/fresh-pages.py" "$m/"
 cp "$BUILD/tests/vmboot-testinit" "$W/r/init"
 (cd "$W/r" && echo init | cpio -o -H newc --quiet >"$m/initrd.cpio")
 
@@ -32,18 +32,11 @@ cp "$BUILD/tests/vmboot-testinit" "$W/r/init"
 CL='reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check quiet console=ttyS0 cz.test=console,sleep'
 # Files in the test host's memory, not on its 9p share, and one boot of
 # each discarded first: a warm page cache, as on a real host.
-# Before each boot, a process touches 128 MiB and exits. The test host
-# runs under TCG, which watches every page it has translated code from
-# and pays dearly on the first writes to it: the pages the last guest
-# ran its kernel from are freed, and the next VMM to allocate gets them.
-# QEMU's own 35 MiB of start-up takes them; vmboot, with under 2 MiB of
-# its own, hands them to its guest, whose boot then took 0.3-1 s longer
-# (memmap init alone 0.3-0.8 s instead of 0.08 s). The soak gives both
-# sides fresh pages, as a real host has them.
+# Before each boot, fresh pages for the VMM (tests/bench/fresh-pages.py
+# says why: TCG's cost of writing pages it translated code from).
 cat >"$m/bench.sh" <<RUN
 mkdir -p /tmp/b && mount -t tmpfs tmpfs /tmp/b && cp /mnt/0/* /tmp/b/ && cd /tmp/b
-soak() { python3 -c 'b = bytearray(128 << 20)
-for i in range(0, len(b), 4096): b[i] = 1'; }
+soak() { python3 fresh-pages.py; }
 for i in \$(seq 0 $RUNS); do
 	[ \$i = 0 ] && w=warmup || w=
 	soak

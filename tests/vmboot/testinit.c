@@ -159,9 +159,6 @@ static int digest_fd(int fd, uint64_t limit, char hex[65], uint64_t *total)
 	return 0;
 }
 
-/* vda: digest of the whole disk (what the device reads), then a 1 MiB
- * pattern written at 1 MiB and 1 MiB discarded at 2 MiB; the host
- * checks the file. vdb, read-only: a write is refused. */
 /* Where the boot's time went, by the kernel's own log (klogctl: no /dev
  * needed): each "initcall ... returned ... after N usecs" line with N of
  * 10 ms or more. */
@@ -194,6 +191,9 @@ static void show_initcalls(void)
 	say("cztest: initcalls end %s", prev_line);
 }
 
+/* vda: digest of the whole disk (what the device reads), then a 1 MiB
+ * pattern written at 1 MiB and 1 MiB discarded at 2 MiB; the host
+ * checks the file. vdb, read-only: a write is refused. */
 static void test_disk(void)
 {
 	char hex[65], id[64] = "";
