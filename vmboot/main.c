@@ -396,7 +396,7 @@ int main(int argc, char **argv)
 	static struct vm vm;
 	struct boot_regs br = { 0 };
 	struct kernel_file kernel;
-	char why[128];
+	struct kvm_probe probe;
 	sigset_t sigs;
 	int sigfd, status;
 
@@ -439,14 +439,8 @@ int main(int argc, char **argv)
 
 	debugf("%.1f ms: kernel read", (now_mono() - vm.t_start) * 1e3);
 	kvm_open(&vm);
-	if (cfg.probe && kvm_probe_speed(&vm, why, sizeof why) < 0) {
-		warnf("this /dev/kvm cannot run an ordinary kernel at speed "
-		    "(%s); it runs only specially patched guests. Run vmboot "
-		    "where KVM uses hardware virtualization, or inside the "
-		    "test host (tests/vmhost/run)", why);
-		return EXIT_SLOW_KVM;
-	}
-	debugf("%.1f ms: KVM open and probed", (now_mono() - vm.t_start) * 1e3);
+	if (cfg.probe)
+		kvm_probe_start(&probe, vm.kvm);
 	kvm_create_memory(&vm, cfg.mem);
 	kvm_create_irqchip(&vm);
 	debugf("%.1f ms: memory and irqchip", (now_mono() - vm.t_start) * 1e3);
@@ -461,6 +455,15 @@ int main(int argc, char **argv)
 	load_boot(&vm, &kernel, &br);
 
 	debugf("%.1f ms: kernel and devices loaded", (now_mono() - vm.t_start) * 1e3);
+	if (cfg.probe && kvm_probe_wait(&probe) < 0) {
+		warnf("this /dev/kvm cannot run an ordinary kernel at speed "
+		    "(%s); it runs only specially patched guests. Run vmboot "
+		    "where KVM uses hardware virtualization, or inside the "
+		    "test host (tests/vmhost/run)", probe.why);
+		devices_teardown(&vm);
+		return EXIT_SLOW_KVM;
+	}
+	debugf("%.1f ms: KVM probed", (now_mono() - vm.t_start) * 1e3);
 	cpu_create_all(&vm, &br);
 	io_start(vm.io);
 	cpu_start_all(&vm);

@@ -189,8 +189,16 @@ int kvm_irqfd(struct vm *vm, int irq, int efd);
 /* Makes the guest's 4-byte write of datamatch at gpa signal efd, without
  * an exit to userspace. */
 int kvm_ioeventfd(struct vm *vm, uint64_t gpa, uint32_t datamatch, int efd);
-/* 0 when /dev/kvm runs an ordinary 64-bit guest at speed. */
-int kvm_probe_speed(struct vm *vm, char *why, size_t whylen);
+/* probe.c: whether /dev/kvm runs an ordinary 64-bit guest at speed,
+ * found on a thread of its own; wait gives 0 if so, else -1 and why. */
+struct kvm_probe {
+	pthread_t thread;
+	int kvm;
+	int ret;
+	char why[256];
+};
+void kvm_probe_start(struct kvm_probe *p, int kvm);
+int kvm_probe_wait(struct kvm_probe *p);
 
 /* kvmstats.c: with CZ_DEBUG, a vCPU's exit counters as KVM keeps them. */
 void kvm_stats_debug(int stats_fd, int id);
