@@ -137,6 +137,21 @@ grep -c 'cztest: console ok' /tmp/console.log | sed 's/^/console-file lines=/'
 step initrd
 ./vmboot -k vmlinux --initrd initrd.cpio --cmdline 'cz.test=console'
 echo "rc=\$?"
+
+step kernel-rewrite
+# The kernel's pages are mapped from its file (on tmpfs, which has
+# leases): overwriting it in place while the guest runs must not reach
+# the guest, whose kernel runs on from its own copy.
+cp vmlinux /tmp/d/vmlinux
+./vmboot -v -k /tmp/d/vmlinux --init testinit \
+	--cmdline 'cz.test=console cz.idle=2 cz.status=5' >/tmp/kr.log 2>&1 &
+pid=\$!
+for i in \$(seq 600); do grep -q 'cztest: idle' /tmp/kr.log && break; sleep 0.1; done
+dd if=/dev/zero of=/tmp/d/vmlinux bs=1M count=64 conv=notrunc status=none
+echo "overwritten \$(cmp -s vmlinux /tmp/d/vmlinux && echo no || echo yes)"
+wait \$pid
+echo "rc=\$?"
+grep 'mapped from the file\|own copy\|cztest: done' /tmp/kr.log
 RUN
 
 "$TOP/tests/vmhost/run" --timeout 900 --disk "$m" -- sh /mnt/0/run.sh \
@@ -210,6 +225,14 @@ s=$(section console-file)
 like "$s" 'console-file lines=1' '--console FILE gets the console'
 like "$s" 'rc=0' 'and vmboot still exits 0'
 like "$(section initrd)" 'cztest: console ok' '--initrd boots a cpio from a file'
+s=$(section kernel-rewrite)
+like "$s" 'segments mapped from the file, under a read lease' \
+	'a kernel on tmpfs is mapped from its file'
+like "$s" 'overwritten yes' 'the kernel file was overwritten while the guest ran'
+like "$s" 'the guest has its own copy of the kernel now' \
+	'vmboot gave the guest its own copy first'
+like "$s" 'cztest: done failures=0 status=5' 'and the guest ran on to its end'
+like "$s" 'rc=5' 'vmboot exits with its status'
 
 [ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
 done_testing

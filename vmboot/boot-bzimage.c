@@ -38,7 +38,7 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-int boot_bzimage_load(struct vm *vm, const struct kernel_file *kf,
+int boot_bzimage_load(struct vm *vm, struct kernel_file *kf,
     struct boot_regs *br)
 {
 	const uint8_t *k = kf->map;

@@ -56,7 +56,7 @@ static int find_entry(const uint8_t *k, size_t klen, const Elf64_Phdr *ph,
 	return -1;
 }
 
-int boot_pvh_load(struct vm *vm, const struct kernel_file *kf,
+int boot_pvh_load(struct vm *vm, struct kernel_file *kf,
     struct boot_regs *br)
 {
 	const uint8_t *k = kf->map;

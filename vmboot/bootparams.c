@@ -1,9 +1,7 @@
 /* bootparams.c: the guest's memory map, shared by the PVH and bzImage
  * boot paths, and where the initramfs goes. */
-#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "vmboot.h"
@@ -52,27 +50,4 @@ void initrd_place(struct vm *vm, const uint8_t *data, size_t len,
 	memcpy(p, data, len);
 	bi->initrd_addr = addr;
 	bi->initrd_size = len;
-}
-
-/* pread straight into guest memory: no bounce copy, and the pages are
- * committed by one madvise rather than one fault each. */
-void kernel_copy(const struct vm *vm, const struct kernel_file *kf,
-    void *dst, uint64_t off, uint64_t len)
-{
-	uintptr_t a = (uintptr_t)dst & ~(uintptr_t)4095;
-
-	(void)vm;
-	/* An old kernel without MADV_POPULATE_WRITE just faults instead. */
-	madvise((void *)a, (uintptr_t)dst + len - a, MADV_POPULATE_WRITE);
-	while (len) {
-		ssize_t r = pread(kf->fd, dst, len, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			die("kernel: read at %llu:", (unsigned long long)off);
-		dst = (uint8_t *)dst + r;
-		off += r;
-		len -= r;
-	}
 }

@@ -266,7 +266,7 @@ static void open_kernel(const char *path, struct kernel_file *kf)
 	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		die("%s:", path);
-	*kf = (struct kernel_file){ fd, p, st.st_size };
+	*kf = (struct kernel_file){ .fd = fd, .map = p, .len = st.st_size };
 }
 
 /* Loads the kernel, then the initramfs: --initrd, followed by the
@@ -281,8 +281,7 @@ static void load_boot(struct vm *vm, struct kernel_file *kf,
 
 	if (!boot_pvh_load(vm, kf, br) && !boot_bzimage_load(vm, kf, br))
 		die("%s: neither an ELF vmlinux nor a bzImage", cfg->kernel);
-	munmap((void *)kf->map, kf->len);
-	close(kf->fd);
+	kernel_load_done(vm, kf);
 	if (cfg->initrd) {
 		char *f;
 
@@ -358,7 +357,9 @@ static int wait_guest(struct vm *vm, int sigfd)
 		    read(sigfd, &si, sizeof si) == sizeof si) {
 			int sig = (int)si.ssi_signo;
 
-			if (vm->ctr && ctr_forward_signal(vm, sig) == 0)
+			if (sig == SIGIO)
+				kernel_unshare(vm);
+			else if (vm->ctr && ctr_forward_signal(vm, sig) == 0)
 				;	/* the process decides */
 			else if (sig == SIGWINCH)
 				;
@@ -413,6 +414,7 @@ int main(int argc, char **argv)
 		die("eventfd:");
 	vm.console_fd = open_console(cfg.console);
 	vm.main_status = -1;
+	vm.kernel_fd = -1;
 	open_kernel(cfg.kernel, &kernel);
 	if (cfg.spec)
 		ctr_prepare(&vm, &cfg, argv[0]);
@@ -424,6 +426,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGWINCH);
+	sigaddset(&sigs, SIGIO);	/* kernelmap.c: the lease breaks */
 	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	/* A shell's background job ignores SIGINT, and an ignored signal

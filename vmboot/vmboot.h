@@ -35,6 +35,7 @@
 #define IOAPIC_ADDR	0xfec00000ULL
 #define LAPIC_ADDR	0xfee00000ULL
 #define MAX_CPUS	32
+#define KERNEL_MAPS_MAX	8	/* PT_LOAD segments mapped from the file */
 #define MAX_DISKS	16
 #define CMDLINE_MAX	2048	/* x86 COMMAND_LINE_SIZE */
 
@@ -146,6 +147,14 @@ struct vm {
 	bool shutdown_asked;	/* a reset after this is a clean end */
 	pthread_t watch;	/* cpu.c: the power-off watch */
 	bool watch_started;
+	/* kernelmap.c: the kernel's pages mapped from its file, and the
+	 * file (holding the lease), -1 once there are none. */
+	struct kernel_map {
+		uint8_t *p;
+		uint64_t len;
+	} kmap[KERNEL_MAPS_MAX];
+	int nkmap;
+	int kernel_fd;
 };
 
 /* main.c */
@@ -245,17 +254,25 @@ struct kernel_file {
 	int fd;
 	const uint8_t *map;
 	size_t len;
+	bool lease_tried, leased;
 };
-/* Copies len bytes at off in the file into guest memory at dst,
- * committing the pages in one go. */
-void kernel_copy(const struct vm *vm, const struct kernel_file *kf,
-    void *dst, uint64_t off, uint64_t len);
+/* kernelmap.c: puts len bytes at off in the file into guest memory at
+ * dst: mapped from the file under a read lease where it can, else
+ * copied. */
+void kernel_copy(struct vm *vm, struct kernel_file *kf, void *dst,
+    uint64_t off, uint64_t len);
+/* After the last segment: the vm keeps the file while its pages are
+ * mapped, else it is closed. */
+void kernel_load_done(struct vm *vm, struct kernel_file *kf);
+/* Main thread, on SIGIO (the lease breaks): the guest gets its own copy
+ * of every mapped page, and the file goes. */
+void kernel_unshare(struct vm *vm);
 /* 1 when the file is an ELF vmlinux with a PVH entry and was loaded. */
-int boot_pvh_load(struct vm *vm, const struct kernel_file *kf,
+int boot_pvh_load(struct vm *vm, struct kernel_file *kf,
     struct boot_regs *br);
 void boot_pvh_finish(struct vm *vm, const struct boot_image *bi,
     struct boot_regs *br);
-int boot_bzimage_load(struct vm *vm, const struct kernel_file *kf,
+int boot_bzimage_load(struct vm *vm, struct kernel_file *kf,
     struct boot_regs *br);
 uint64_t boot_bzimage_initrd_max(struct vm *vm);
 void boot_bzimage_finish(struct vm *vm, const struct boot_image *bi,

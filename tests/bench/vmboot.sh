@@ -6,7 +6,8 @@
 # time to userspace by the guest's clock (CLOCK_BOOTTIME at init) and by
 # the wall clock (launch to the init's first console line), and the VMM's
 # own memory: RSS minus the guest memory it holds (both VMMs keep guest
-# memory in a shared memory file, so that part is RssShmem). Ratios last.
+# memory in a shared memory file; everything mapped in its span is guest
+# memory, vmboot's kernel pages mapped from vmlinux included). Ratios last.
 # Under TCG a single boot swings by a second either way (the same VMM,
 # back to back), so the best run is printed beside the median.
 set -e

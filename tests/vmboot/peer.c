@@ -10,8 +10,8 @@
  *   peer measure MEM_MIB READY STEADY -- COMMAND [ARG]...
  *       runs a VMM, timing from launch to the first stdout line holding
  *       READY; at the line holding STEADY it reads the VMM's RSS and the
- *       part of it that is guest memory (RssShmem: the guest's memory
- *       must be a shared memory file), prints "wall_ms= rss_kb=
+ *       part of it that is guest memory (the span of the guest's shared
+ *       memory file, see rss()), prints "wall_ms= rss_kb=
  *       guest_kb=", and
  *       kills the VMM. Lines with "cztest:" are passed on.
  *   peer pattern SEED SIZE
@@ -245,26 +245,64 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Total RSS, and the part that is guest memory: both VMMs are run with
- * guest memory in a shared memory file, so it is RssShmem. */
+/* Total RSS, and the part that is guest memory. Both VMMs are run with
+ * guest memory in a shared memory file: the "/memfd:" mapping of at
+ * least half of MEM names it, and every mapping in the span of the
+ * mappings of that name is guest memory (vmboot maps the kernel's pages
+ * from its file over part of it, and what the guest wrote of those is
+ * anonymous memory). */
 static void rss(pid_t pid, long min_kb, long *total, long *guest)
 {
-	char path[64], line[256];
-	long v;
+	struct vma { unsigned long lo, hi; long kb; char name[64]; } *v = NULL;
+	unsigned long span_lo = ~0UL, span_hi = 0;
+	char path[64], line[512], guest_name[64] = "";
+	size_t n = 0, cap = 0;
+	long kb;
 	FILE *f;
 
-	(void)min_kb;
 	*total = *guest = 0;
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	if (!(f = fopen(path, "r")))
 		return;
+	while (fgets(line, sizeof line, f))
+		sscanf(line, "VmRSS: %ld kB", total);
+	fclose(f);
+	snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
+	if (!(f = fopen(path, "r"))) {
+		fprintf(stderr, "peer: %s: %s (a kernel without "
+		    "CONFIG_PROC_PAGE_MONITOR?)\n", path, strerror(errno));
+		*guest = -1;
+		return;
+	}
 	while (fgets(line, sizeof line, f)) {
-		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
-			*total = v;
-		else if (sscanf(line, "RssShmem: %ld kB", &v) == 1)
-			*guest = v;
+		unsigned long lo, hi;
+		int at = 0;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) == 2 &&
+		    at > 0) {
+			if (n == cap && !(v = realloc(v, (cap = cap * 2 + 64) * sizeof *v)))
+				exit(1);
+			v[n] = (struct vma){ .lo = lo, .hi = hi };
+			snprintf(v[n].name, sizeof v[n].name, "%.*s",
+			    (int)strcspn(line + at, "\n"), line + at);
+			if (!strncmp(v[n].name, "/memfd:", 7) &&
+			    (long)((hi - lo) >> 10) >= min_kb / 2)
+				strcpy(guest_name, v[n].name);
+			n++;
+		} else if (n && sscanf(line, "Rss: %ld kB", &kb) == 1) {
+			v[n - 1].kb = kb;
+		}
 	}
 	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (*guest_name && !strcmp(v[i].name, guest_name)) {
+			span_lo = v[i].lo < span_lo ? v[i].lo : span_lo;
+			span_hi = v[i].hi > span_hi ? v[i].hi : span_hi;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].lo >= span_lo && v[i].hi <= span_hi)
+			*guest += v[i].kb;
+	free(v);
 }
 
 static int measure(long mem_mib, const char *ready, const char *steady,
@@ -303,7 +341,7 @@ static int measure(long mem_mib, const char *ready, const char *steady,
 	fclose(f);
 	waitpid(pid, &st, 0);
 	printf("wall_ms=%.1f rss_kb=%ld guest_kb=%ld\n", ready_ms, total, guest);
-	return ready_ms < 0 || !total;
+	return ready_ms < 0 || !total || guest < 0;
 }
 
 int main(int argc, char **argv)
