@@ -5,9 +5,9 @@
 # line, booting to the same init. For each, RUNS boots; prints the median
 # time to userspace by the guest's clock (CLOCK_BOOTTIME at init) and by
 # the wall clock (launch to the init's first console line), and the VMM's
-# own memory: RSS minus the guest memory it holds (both VMMs keep guest
-# memory in a shared memory file; everything mapped in its span is guest
-# memory, vmboot's kernel pages mapped from vmlinux included). Ratios last.
+# own memory: RSS minus the guest memory it holds (the run of mappings of
+# MEM around the guest's memory mapping, vmboot's kernel pages mapped
+# from vmlinux included: tests/vmboot/peer.c). Ratios last.
 # Under TCG a single boot swings by a second either way (the same VMM,
 # back to back), so the best run is printed beside the median.
 set -e
@@ -47,7 +47,6 @@ for i in \$(seq 0 $RUNS); do
 	soak
 	echo "\${w}qemu: \$(./vmboot-peer measure $MEM 'userspace reached' 'cztest: sleeping' -- \
 		qemu-system-x86_64 -M microvm -accel kvm -cpu host -m $MEM \
-		-object memory-backend-memfd,id=mem,size=${MEM}M -machine memory-backend=mem \
 		-smp 1 -kernel vmlinux -initrd initrd.cpio -append '$CL' \
 		-nographic -nodefaults -no-user-config -serial stdio -no-reboot | tr '\n' ' ')"
 done

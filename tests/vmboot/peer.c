@@ -245,18 +245,17 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Total RSS, and the part that is guest memory. Both VMMs are run with
- * guest memory in a shared memory file: the "/memfd:" mapping of at
- * least half of MEM names it, and every mapping in the span of the
- * mappings of that name is guest memory (vmboot maps the kernel's pages
- * from its file over part of it, and what the guest wrote of those is
- * anonymous memory). */
-static void rss(pid_t pid, long min_kb, long *total, long *guest)
+/* Total RSS, and the part that is guest memory: the run of adjacent
+ * mappings, exactly MEM long, around the largest anonymous or "/memfd:"
+ * mapping of at least half of MEM. vmboot maps the kernel's pages from
+ * its file over part of its guest memory, and what the guest wrote of
+ * those is anonymous memory: all of it is the guest's. */
+static void rss(pid_t pid, long mem_kb, long *total, long *guest)
 {
-	struct vma { unsigned long lo, hi; long kb; char name[64]; } *v = NULL;
-	unsigned long span_lo = ~0UL, span_hi = 0;
-	char path[64], line[512], guest_name[64] = "";
-	size_t n = 0, cap = 0;
+	struct vma { unsigned long lo, hi; long kb; int big; } *v = NULL;
+	unsigned long want = (unsigned long)mem_kb << 10;
+	char path[64], line[512];
+	size_t n = 0, cap = 0, big = 0, i, j;
 	long kb;
 	FILE *f;
 
@@ -267,11 +266,11 @@ static void rss(pid_t pid, long min_kb, long *total, long *guest)
 	while (fgets(line, sizeof line, f))
 		sscanf(line, "VmRSS: %ld kB", total);
 	fclose(f);
+	*guest = -1;
 	snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
 	if (!(f = fopen(path, "r"))) {
 		fprintf(stderr, "peer: %s: %s (a kernel without "
 		    "CONFIG_PROC_PAGE_MONITOR?)\n", path, strerror(errno));
-		*guest = -1;
 		return;
 	}
 	while (fgets(line, sizeof line, f)) {
@@ -280,28 +279,39 @@ static void rss(pid_t pid, long min_kb, long *total, long *guest)
 
 		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) == 2 &&
 		    at > 0) {
+			const char *name = line + at;
+
 			if (n == cap && !(v = realloc(v, (cap = cap * 2 + 64) * sizeof *v)))
 				exit(1);
 			v[n] = (struct vma){ .lo = lo, .hi = hi };
-			snprintf(v[n].name, sizeof v[n].name, "%.*s",
-			    (int)strcspn(line + at, "\n"), line + at);
-			if (!strncmp(v[n].name, "/memfd:", 7) &&
-			    (long)((hi - lo) >> 10) >= min_kb / 2)
-				strcpy(guest_name, v[n].name);
+			v[n].big = (!*name || *name == '\n' || !strncmp(name, "/memfd:", 7)) &&
+			    hi - lo >= want / 2;
+			if (v[n].big && (!v[big].big || hi - lo > v[big].hi - v[big].lo))
+				big = n;
 			n++;
 		} else if (n && sscanf(line, "Rss: %ld kB", &kb) == 1) {
 			v[n - 1].kb = kb;
 		}
 	}
 	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (*guest_name && !strcmp(v[i].name, guest_name)) {
-			span_lo = v[i].lo < span_lo ? v[i].lo : span_lo;
-			span_hi = v[i].hi > span_hi ? v[i].hi : span_hi;
+	/* Every window [i, j] of adjacent mappings around the big one. */
+	for (i = big + 1; n && v[big].big && i-- > 0;) {
+		if (i < big && v[i].hi != v[i + 1].lo)
+			break;
+		for (j = big; j < n && v[j].hi - v[i].lo <= want; j++) {
+			if (j > big && v[j].lo != v[j - 1].hi)
+				break;
+			if (v[j].hi - v[i].lo == want) {
+				*guest = 0;
+				for (size_t k = i; k <= j; k++)
+					*guest += v[k].kb;
+				goto out;
+			}
 		}
-	for (size_t i = 0; i < n; i++)
-		if (v[i].lo >= span_lo && v[i].hi <= span_hi)
-			*guest += v[i].kb;
+	}
+	fprintf(stderr, "peer: no run of mappings of %ld KiB: guest memory "
+	    "not found\n", mem_kb);
+out:
 	free(v);
 }
 
