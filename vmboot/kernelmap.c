@@ -2,7 +2,8 @@
  * its file, copy-on-write, where the file allows it: the guest then runs
  * its kernel from the page cache, shared by every VM that boots it, and
  * vmboot does not copy ~20 MiB first (in the test host: 0.1-0.2 s less
- * to userspace, ~8 MiB less memory per VM).
+ * to userspace; the ~8 MiB of kernel pages the guest only reads are
+ * shared through the page cache rather than private to each VM).
  *
  * A read lease keeps the file from changing under a running guest:
  * whoever opens it for writing, or truncates it, waits until we have let
@@ -22,20 +23,12 @@
 
 #define PAGE 4096ULL
 
-/* The lease is taken once, before the first segment; kf->fd is then
- * the vm's to keep (see kernel_load_done). */
-static bool kernel_lease(struct vm *vm, struct kernel_file *kf)
+void kernel_lease(struct vm *vm, struct kernel_file *kf)
 {
-	if (kf->lease_tried)
-		return kf->leased;
-	kf->lease_tried = true;
-	if (fcntl(kf->fd, F_SETLEASE, F_RDLCK) < 0) {
+	kf->leased = fcntl(kf->fd, F_SETLEASE, F_RDLCK) == 0;
+	if (!kf->leased)
 		debugf("%s: no read lease (%s): copying the kernel",
 		    vm->cfg->kernel, strerror(errno));
-		return false;
-	}
-	kf->leased = true;
-	return true;
 }
 
 static void copy_range(const struct kernel_file *kf, uint8_t *dst,
@@ -86,7 +79,7 @@ void kernel_copy(struct vm *vm, struct kernel_file *kf, void *dst,
 {
 	uintptr_t a = (uintptr_t)dst & ~(uintptr_t)(PAGE - 1);
 
-	if (kernel_lease(vm, kf) && map_range(vm, kf, dst, off, len) == 0)
+	if (kf->leased && map_range(vm, kf, dst, off, len) == 0)
 		return;
 	/* Committed by one madvise rather than one fault a page; an old
 	 * kernel without MADV_POPULATE_WRITE just faults instead. */

@@ -279,6 +279,7 @@ static void load_boot(struct vm *vm, struct kernel_file *kf,
 	uint8_t *initrd = NULL;
 	size_t ilen = 0;
 
+	kernel_lease(vm, kf);
 	if (!boot_pvh_load(vm, kf, br) && !boot_bzimage_load(vm, kf, br))
 		die("%s: neither an ELF vmlinux nor a bzImage", cfg->kernel);
 	kernel_load_done(vm, kf);

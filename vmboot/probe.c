@@ -3,8 +3,8 @@
  * hundreds of times slower, and a boot would seem to hang. The probe runs
  * on a thread of its own while the kernel loads. */
 #include <errno.h>
-#include <linux/kvm.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

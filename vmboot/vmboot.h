@@ -254,11 +254,13 @@ struct kernel_file {
 	int fd;
 	const uint8_t *map;
 	size_t len;
-	bool lease_tried, leased;
+	bool leased;		/* kernelmap.c: a read lease is held */
 };
-/* kernelmap.c: puts len bytes at off in the file into guest memory at
- * dst: mapped from the file under a read lease where it can, else
- * copied. */
+/* kernelmap.c: before the first segment (and with SIGIO blocked, which
+ * tells of the lease breaking): takes a read lease on the file if it can.
+ * kernel_copy then puts len bytes at off in the file into guest memory
+ * at dst: mapped from the file under the lease, else copied. */
+void kernel_lease(struct vm *vm, struct kernel_file *kf);
 void kernel_copy(struct vm *vm, struct kernel_file *kf, void *dst,
     uint64_t off, uint64_t len);
 /* After the last segment: the vm keeps the file while its pages are

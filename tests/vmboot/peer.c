@@ -10,10 +10,9 @@
  *   peer measure MEM_MIB READY STEADY -- COMMAND [ARG]...
  *       runs a VMM, timing from launch to the first stdout line holding
  *       READY; at the line holding STEADY it reads the VMM's RSS and the
- *       part of it that is guest memory (the span of the guest's shared
- *       memory file, see rss()), prints "wall_ms= rss_kb=
- *       guest_kb=", and
- *       kills the VMM. Lines with "cztest:" are passed on.
+ *       part of it that is guest memory (the run of mappings of MEM
+ *       around the guest's memory mapping, see rss()), prints
+ *       "wall_ms= rss_kb= guest_kb=", and kills the VMM. Lines with "cztest:" are passed on.
  *   peer pattern SEED SIZE
  *       prints the SHA-256 of SIZE bytes of the test pattern (what the
  *       test init writes to disk).
