@@ -49,8 +49,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 # MiB of the tar; sets mpid. Returns once mkext4 has its image open.
 start() {
 	rm -f "$T/fifo"; mkfifo "$T/fifo"
-	# env --default-signal: a background job starts with SIGINT ignored.
-	LD_PRELOAD=$1 env --default-signal=INT mkext4 -o "$D/img" <"$T/fifo" 2>"$T/err" & mpid=$!
+	# env --default-signal: a background job starts with SIGINT ignored,
+	# and under nohup SIGHUP is too (mkext4 leaves ignored signals so).
+	LD_PRELOAD=$1 env --default-signal=INT,HUP mkext4 -o "$D/img" <"$T/fifo" 2>"$T/err" & mpid=$!
 	exec 3>"$T/fifo"
 	head -c 1048576 "$T/t.tar" >&3
 	for _i in $(seq 1 200); do
