@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 void dw_init(struct dwriter *w)
@@ -17,6 +19,8 @@ void dw_init(struct dwriter *w)
 	w->tail = &w->head;
 	w->free_bufs = NULL;
 	w->nfree = w->nbufs = w->inflight = 0;
+	w->arena_map = w->arena = NULL;
+	w->arena_len = w->arena_used = 0;
 	w->closing = w->threaded = w->started = 0;
 }
 
@@ -85,6 +89,42 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* A new buffer: the next one of the arena (mapped at the first call;
+ * untouched pages cost nothing), else from malloc. */
+static char *new_buf(struct dwriter *w)
+{
+	char *buf;
+
+	if (!w->arena_map) {
+		w->arena_len = DW_ARENA_BUFS * DW_BUF_SIZE + DW_HUGE;
+		w->arena_map = mmap(NULL, w->arena_len, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (w->arena_map == MAP_FAILED) {
+			w->arena_map = NULL;
+			w->arena_len = 0;
+		} else {
+			w->arena = (char *)(((uintptr_t)w->arena_map + DW_HUGE - 1) &
+					    ~(uintptr_t)(DW_HUGE - 1));
+			/* Where the kernel has no THP this fails: 4 KiB pages. */
+			(void)madvise(w->arena, DW_ARENA_BUFS * DW_BUF_SIZE, MADV_HUGEPAGE);
+		}
+	}
+	if (w->arena && w->arena_used < DW_ARENA_BUFS) {
+		buf = w->arena + w->arena_used * DW_BUF_SIZE;
+		w->arena_used++;
+		return buf;
+	}
+	if (!(buf = aligned_alloc(DW_ALIGN, DW_BUF_SIZE)))
+		die("out of memory");
+	return buf;
+}
+
+static int in_arena(const struct dwriter *w, const char *buf)
+{
+	return w->arena && buf >= w->arena &&
+	       buf < w->arena + DW_ARENA_BUFS * DW_BUF_SIZE;
+}
+
 char *dw_buf(struct dwriter *w)
 {
 	char *buf = NULL;
@@ -98,9 +138,9 @@ char *dw_buf(struct dwriter *w)
 		w->nbufs++;
 		w->free_bufs = xrealloc(w->free_bufs, w->nbufs * sizeof *w->free_bufs);
 	}
+	if (!buf)
+		buf = new_buf(w);
 	pthread_mutex_unlock(&w->lock);
-	if (!buf && !(buf = aligned_alloc(DW_ALIGN, DW_BUF_SIZE)))
-		die("out of memory");
 	return buf;
 }
 
@@ -174,8 +214,11 @@ void dw_finish(struct dwriter *w)
 		pthread_join(w->thread, NULL);
 	/* Every buffer is back by now: the caller put or wrote each. */
 	for (size_t i = 0; i < w->nfree; i++)
-		free(w->free_bufs[i]);
+		if (!in_arena(w, w->free_bufs[i]))
+			free(w->free_bufs[i]);
 	free(w->free_bufs);
+	if (w->arena_map)
+		munmap(w->arena_map, w->arena_len);
 	pthread_cond_destroy(&w->more);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->lock);
