@@ -209,7 +209,7 @@ int ctr_stop_status(struct vm *vm, enum vm_stop why, int status)
 		    vm->cfg->timeout);
 		return EXIT_CTR_TIMEOUT;
 	}
-	if (why == VM_STOP_SIGNAL)
+	if (why == VM_STOP_SIGNAL || why == VM_STOP_SLOW_KVM)
 		return status;
 	if (main_status >= 0 && (why == VM_STOP_STATUS || asked))
 		return main_status;

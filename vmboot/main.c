@@ -387,6 +387,7 @@ static int wait_guest(struct vm *vm, int sigfd)
 			return EXIT_GUEST_CRASH;
 		case VM_STOP_STATUS: return st;
 		case VM_STOP_SIGNAL: return st;
+		case VM_STOP_SLOW_KVM: return st;
 		case VM_STOP_CRASH: return EXIT_GUEST_CRASH;
 		}
 	}
@@ -444,7 +445,7 @@ int main(int argc, char **argv)
 	debugf("%.1f ms: kernel read", (now_mono() - vm.t_start) * 1e3);
 	kvm_open(&vm);
 	if (cfg.probe)
-		kvm_probe_start(&probe, vm.kvm);
+		kvm_probe_start(&probe, &vm);
 	kvm_create_memory(&vm, cfg.mem);
 	kvm_create_irqchip(&vm);
 	debugf("%.1f ms: memory and irqchip", (now_mono() - vm.t_start) * 1e3);
@@ -459,15 +460,6 @@ int main(int argc, char **argv)
 	load_boot(&vm, &kernel, &br);
 
 	debugf("%.1f ms: kernel and devices loaded", (now_mono() - vm.t_start) * 1e3);
-	if (cfg.probe && kvm_probe_wait(&probe) < 0) {
-		warnf("this /dev/kvm cannot run an ordinary kernel at speed "
-		    "(%s); it runs only specially patched guests. Run vmboot "
-		    "where KVM uses hardware virtualization, or inside the "
-		    "test host (tests/vmhost/run)", probe.why);
-		devices_teardown(&vm);
-		return EXIT_SLOW_KVM;
-	}
-	debugf("%.1f ms: KVM probed", (now_mono() - vm.t_start) * 1e3);
 	cpu_create_all(&vm, &br);
 	io_start(vm.io);
 	cpu_start_all(&vm);
@@ -475,6 +467,15 @@ int main(int argc, char **argv)
 	if (vm.ctr)
 		ctr_start(&vm);
 	status = wait_guest(&vm, sigfd);
+	/* The probe's verdict over whatever the guest did meanwhile (on a
+	 * slow KVM a halting guest may look powered off first). */
+	if (cfg.probe && kvm_probe_wait(&probe) < 0) {
+		warnf("this /dev/kvm cannot run an ordinary kernel at speed "
+		    "(%s); it runs only specially patched guests. Run vmboot "
+		    "where KVM uses hardware virtualization, or inside the "
+		    "test host (tests/vmhost/run)", probe.why);
+		status = EXIT_SLOW_KVM;
+	}
 	cpu_stop_all(&vm);
 	io_stop(vm.io);
 	devices_teardown(&vm);

@@ -113,6 +113,7 @@ enum vm_stop {
 	VM_STOP_CRASH,
 	VM_STOP_STATUS,		/* the test init reported an exit status */
 	VM_STOP_SIGNAL,
+	VM_STOP_SLOW_KVM,	/* the speed probe failed while the guest ran */
 };
 
 struct vm {
@@ -199,14 +200,16 @@ int kvm_irqfd(struct vm *vm, int irq, int efd);
  * an exit to userspace. */
 int kvm_ioeventfd(struct vm *vm, uint64_t gpa, uint32_t datamatch, int efd);
 /* probe.c: whether /dev/kvm runs an ordinary 64-bit guest at speed,
- * found on a thread of its own; wait gives 0 if so, else -1 and why. */
+ * found on a thread of its own while the guest boots; a failed probe
+ * stops vm (VM_STOP_SLOW_KVM). wait gives 0 if it passed, else -1 and
+ * why. */
 struct kvm_probe {
 	pthread_t thread;
-	int kvm;
+	struct vm *vm;
 	int ret;
 	char why[256];
 };
-void kvm_probe_start(struct kvm_probe *p, int kvm);
+void kvm_probe_start(struct kvm_probe *p, struct vm *vm);
 int kvm_probe_wait(struct kvm_probe *p);
 
 /* kvmstats.c: with CZ_DEBUG, a vCPU's exit counters as KVM keeps them. */
