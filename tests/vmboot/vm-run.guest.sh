@@ -48,13 +48,17 @@ vm -- sh -c 'kill -KILL $$'
 echo "rc=$?"
 
 step signal
-# Not through the function: $! must be vmboot itself.
+# Not through the function: $! must be vmboot itself. The outputs are
+# emptied here, not by the background job's redirection, which may come
+# after the first look for "up" (and find the last run's).
+: >/tmp/o
 $VM -- sh -c 'echo up; exec sleep 1000' >/tmp/o 2>/tmp/e &
 pid=$!
 for i in $(seq 300); do grep -q up /tmp/o && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 echo "rc=$?"
+: >/tmp/o
 $VM -- sh -c 'trap "echo TERM; exit 3" TERM; echo up; while :; do sleep 0.1; done' >/tmp/o 2>/tmp/e &
 pid=$!
 for i in $(seq 300); do grep -q up /tmp/o && break; sleep 0.1; done
