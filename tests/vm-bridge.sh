@@ -85,5 +85,5 @@ like "$s" 'tap-gone=yes' 'its tap is gone too'
 is "$(val brif)" '' 'nothing is left on the bridge'
 is "$(val vmboot)" '' 'no vmboot is left running'
 
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+dump_if_failed "$T/out" "$T/err"
 done_testing

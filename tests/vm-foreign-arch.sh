@@ -63,5 +63,5 @@ like "$s" 'rc=126' '--arch amd64 over the arm64 image: cannot execute, 126'
 like "$s" 'Exec format error' 'the kernel'"'"'s exec format error, reported'
 like "$s" 'left=<>' 'nothing left behind'
 
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+dump_if_failed "$T/out" "$T/err"
 done_testing

@@ -94,5 +94,5 @@ diag "$N VMs x $((SIZE >> 20)) MiB: wall $(v wall_ms) ms from the first start to
 diag "peak memory: vmboots' VmHWM sum $(( $(v hwm_sum_kb) / 1024 )) MiB;" \
 	"test host MemAvailable $(( $(v before_avail_kb) / 1024 )) MiB before," \
 	"lowest $(( $(v min_avail_kb) / 1024 )) MiB while running"
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T"/out.*)"; diag "$(cat "$T"/err.*)"; }
+dump_if_failed "$T"/out.* "$T"/err.*
 done_testing

@@ -88,6 +88,6 @@ diag "idle guest: ${checks:-no} power-off checks (each found interrupts on)"
 ok 'the watch checked the idle guest and found it not powered off' \
 	test "${checks:-0}" -ge 1
 
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+dump_if_failed "$T/out" "$T/err"
 diag "$(grep -E '^(== |rc=|secs=)|power-off' "$T/out")"
 done_testing

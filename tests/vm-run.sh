@@ -95,5 +95,5 @@ like "$s" 'rc=125' 'a rootfs vminit cannot mount: 125'
 like "$s" 'create main: mount' 'with the failing step named'
 like "$s" 'left=<>' 'nothing left behind'
 
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+dump_if_failed "$T/out" "$T/err"
 done_testing

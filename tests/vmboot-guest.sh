@@ -234,5 +234,5 @@ like "$s" 'the guest has its own copy of the kernel now' \
 like "$s" 'cztest: done failures=0 status=5' 'and the guest ran on to its end'
 like "$s" 'rc=5' 'vmboot exits with its status'
 
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+dump_if_failed "$T/out" "$T/err"
 done_testing

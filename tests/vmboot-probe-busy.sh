@@ -42,5 +42,5 @@ is "$(grep -c 'rc=143 .*kvm probe: 1000000 loops' "$T/out")" $RUNS \
 	"all $RUNS probes under 16 busy loops pass (then: SIGTERM, exit 143)"
 like "$(cat "$T/out")" 'waiting for a CPU' 'the time spent waiting for a CPU is reported (-v)'
 diag "$(sed 's/vmboot: debug: //' "$T/out")"
-[ $_tap_failed -eq 0 ] || diag "$(cat "$T/err")"
+dump_if_failed "$T/err"
 done_testing

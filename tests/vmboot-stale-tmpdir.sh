@@ -84,5 +84,5 @@ is "$(v other)" 'notours vm.sock' 'a directory holding a file vmboot did not mak
 is "$(v locked)" 'vm.sock' 'a directory whose lock is held is untouched'
 is "$(v target)" 'vm.sock' 'a symlink is not followed'
 is "$(v vmboots)" '' 'no vmboot process is left'
-[ $_tap_failed -eq 0 ] || { diag "$(cat "$T/out")"; diag "$(cat "$T/err")"; }
+dump_if_failed "$T/out" "$T/err"
 done_testing

@@ -50,6 +50,12 @@ _tap_result() {	# status description
 }
 
 diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
+# After a failure, the files' contents as diagnostics on stderr: prove
+# shows a test's stderr, so they reach ./check's log (and CI's).
+dump_if_failed() {
+	[ $_tap_failed -eq 0 ] && return 0
+	for _f; do diag "$_f:" "$(cat "$_f" 2>/dev/null)" >&2; done
+}
 
 # Helpers' variables are prefixed: a test's own $d or $out stays its own.
 ok() {

@@ -100,4 +100,8 @@ echo "rc=<$?>"
 echo "tap-gone=$(gone cz$pb-0)"
 echo "brif=<$(ls /sys/class/net/czbr0/brif)>"
 echo "vmboot=<$(pgrep -x vmboot)>"
+# What each vmboot said (CZ_DEBUG), for the diagnostics of a failure.
+echo "== logs"
+tail -n 60 /tmp/a.err | sed 's/^/a: /'
+tail -n 60 /tmp/b.err | sed 's/^/b: /'
 echo "== end"
