@@ -9,7 +9,6 @@
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC 0x336ec578
-#define PAGE 4096ULL
 
 /* xen/include/public/arch-x86/hvm/start_info.h, version 1 */
 struct hvm_start_info {

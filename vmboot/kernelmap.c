@@ -21,8 +21,6 @@
 #include "err.h"
 #include "vmboot.h"
 
-#define PAGE 4096ULL
-
 void kernel_lease(struct vm *vm, struct kernel_file *kf)
 {
 	kf->leased = fcntl(kf->fd, F_SETLEASE, F_RDLCK) == 0;

@@ -36,6 +36,7 @@
 #define LAPIC_ADDR	0xfee00000ULL
 #define MAX_CPUS	32
 #define KERNEL_MAPS_MAX	8	/* PT_LOAD segments mapped from the file */
+#define PAGE		4096ULL	/* the unit the kernel is mapped and left out in */
 #define MAX_DISKS	16
 #define CMDLINE_MAX	2048	/* x86 COMMAND_LINE_SIZE */
 
