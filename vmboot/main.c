@@ -33,9 +33,14 @@
 /* Always on the command line: reboot through the keyboard controller
  * (which ends vmboot), reboot at once on panic and then as a "warm" one
  * (the kernel writes 0x1234 to the BIOS reset flag at 0x472, so vmboot
- * tells a panic from a reboot; see sysports.c), one UART, quiet, and no
- * test of the timer interrupt (KVM's in-kernel PIT and IOAPIC work). */
-#define DEFAULT_CMDLINE "reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check quiet"
+ * tells a panic from a reboot; see sysports.c), one UART, quiet, no
+ * test of the timer interrupt (KVM's in-kernel PIT and IOAPIC work), and
+ * noreplace-smp: with one vCPU the kernel would otherwise rewrite each
+ * of its LOCK prefixes (4,096 in the cz kernel) through text_poke, a
+ * write to nearly every page of its text, which then stops being shared
+ * with the page cache (kernelmap.c); in the test host that was 30% of
+ * the time to userspace. A guest with more vCPUs never does it. */
+#define DEFAULT_CMDLINE "reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check noreplace-smp quiet"
 
 static const char usage_text[] =
 "usage: vmboot -k KERNEL [-m MEM] [-c CPUS] [--initrd FILE] [--init PROGRAM]\n"

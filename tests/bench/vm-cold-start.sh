@@ -40,7 +40,7 @@ layout=$(image_layout busybox)
 # reboot=t: microvm has no keyboard controller to reset through. Without
 # ACPI (the cz kernel has none) QEMU announces its virtio-mmio devices on
 # the command line, as vmboot does.
-CL="reboot=t panic=-1 8250.nr_uarts=1 no_timer_check quiet console=ttyS0"
+CL="reboot=t panic=-1 8250.nr_uarts=1 no_timer_check noreplace-smp quiet console=ttyS0"
 # No "--" before init's arguments: QEMU appends its virtio_mmio.device=
 # after ours, and "--" would hand it to init; words without "=" reach
 # init anyway.

@@ -30,7 +30,7 @@ cp "$BUILD/tests/vmboot-testinit" "$W/r/init"
 (cd "$W/r" && echo init | cpio -o -H newc --quiet >"$m/initrd.cpio")
 
 # vmboot's own defaults, given to QEMU as they are: the same kernel work.
-CL='reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check quiet console=ttyS0 cz.test=console,sleep'
+CL='reboot=k,cold,panic_warm panic=-1 8250.nr_uarts=1 no_timer_check noreplace-smp quiet console=ttyS0 cz.test=console,sleep'
 # Files in the test host's memory, not on its 9p share, and one boot of
 # each discarded first: a warm page cache, as on a real host.
 # Before each boot, fresh pages for the VMM (tests/bench/fresh-pages.py
