@@ -34,14 +34,35 @@ cp "$TESTS_DIR/vmboot/vm-load.guest.sh" "$m/load.sh"
 # fraction of it. load INDEX... runs that batch at once; its report goes to
 # $T/out.N (N counts the batches).
 batch=0
+ran=	# the batches that ran to the end (a reset test host's did not)
 load() {
 	batch=$((batch + 1))
 	"$TOP/tests/vmhost/run" --timeout 1200 --mem 3072 --cpus 2 --disk "$m" -- \
 		sh /mnt/0/load.sh $SIZE "$@" >"$T/out.$batch" 2>"$T/err.$batch"
+	_st=$?
+	[ $_st -eq 0 ] && ran="$ran $batch"
+	return $_st
 }
-load $(seq 1 $N)
-is "$?" 0 'the test host ran the load'
-cp "$T/out.1" "$T/out"
+# The test host itself resets now and then under this load (about one
+# run in six on 2026-12-07, before and after that day's changes alike):
+# QEMU exits 0 with no status and nothing on its console but KVM's
+# notices, no panic, no oops: a triple fault of the emulated machine, the
+# same family as the guests' below. Then, and only then, the whole load
+# runs once more; the reset is reported as a TODO test.
+host_reset() {	# err-file: the test host reset without a word of its own
+	grep -q 'stopped without an exit status (qemu exit 0)' "$1" &&
+		! grep -q 'Kernel panic\|Oops\|BUG:\|WARNING:' "$1"
+}
+resets=0
+load $(seq 1 $N); st=$?
+if [ $st -ne 0 ] && host_reset "$T/err.$batch"; then
+	resets=1
+	diag "the test host reset during the load; running it again" \
+		"$(cat "$T/err.$batch")"
+	load $(seq 1 $N); st=$?
+fi
+is "$st" 0 'the test host ran the load'
+cp "$T/out.$batch" "$T/out"
 
 # A guest triple fault under this load is the emulated platform's, as far
 # as we can tell (nested SVM under TCG: the test host itself has reset
@@ -55,7 +76,7 @@ faulted() {	# report-file index: the VM died of a guest triple fault
 	grep "^vm $2 size=" "$1" | grep -q 'guest triple fault'
 }
 report() {	# index: the report of the last batch that ran VM index
-	_r=
+	_r=/dev/null	# none: a test host that died reported nothing
 	for _b in $(seq 1 $batch); do
 		grep -q "^vm $1 rc=" "$T/out.$_b" 2>/dev/null && _r=$T/out.$_b
 	done
@@ -71,7 +92,7 @@ for b in 2 3; do
 	faults=$((faults + $(echo $again | wc -w)))
 	diag "guest triple fault in VM(s)$again; running them again"
 	load $again
-	is "$?" 0 "the test host ran batch $b"
+	is "$?" 0 "the test host ran batch $batch"
 done
 
 for i in $(seq 1 $N); do
@@ -80,7 +101,7 @@ for i in $(seq 1 $N); do
 	like "$(grep "^vm $i size=" "$f")" "size=$SIZE sha=$(want $i) err=<>" \
 		"VM $i: all $SIZE bytes, in order (SHA-256), nothing on stderr"
 done
-for b in $(seq 1 $batch); do
+for b in ${ran:-1}; do
 	like "$(cat "$T/out.$b")" 'left=<>' "batch $b: no vmboot process, socket or temporary directory left"
 done
 is "$(sed -n 's/^hwm_n=//p' "$T/out")" $N "the memory of all $N vmboots was sampled"
@@ -88,11 +109,19 @@ _tap_n=$((_tap_n + 1))
 if [ $faults -eq 0 ]; then echo "ok $_tap_n - no guest triple-faulted"
 else echo "not ok $_tap_n - no guest triple-faulted ($faults did) # TODO nested SVM under TCG"
 fi
+_tap_n=$((_tap_n + 1))
+if [ $resets -eq 0 ]; then echo "ok $_tap_n - the test host did not reset"
+else echo "not ok $_tap_n - the test host did not reset (it did once) # TODO nested SVM under TCG"
+fi
 
 v() { sed -n "s/^$1=//p" "$T/out"; }
+mib() {	# field: its KiB in MiB, or "?" when the report lacks it
+	_k=$(v "$1")
+	case $_k in ''|*[!0-9]*) echo '?' ;; *) echo $((_k / 1024)) ;; esac
+}
 diag "$N VMs x $((SIZE >> 20)) MiB: wall $(v wall_ms) ms from the first start to the last exit"
-diag "peak memory: vmboots' VmHWM sum $(( $(v hwm_sum_kb) / 1024 )) MiB;" \
-	"test host MemAvailable $(( $(v before_avail_kb) / 1024 )) MiB before," \
-	"lowest $(( $(v min_avail_kb) / 1024 )) MiB while running"
+diag "peak memory: vmboots' VmHWM sum $(mib hwm_sum_kb) MiB;" \
+	"test host MemAvailable $(mib before_avail_kb) MiB before," \
+	"lowest $(mib min_avail_kb) MiB while running"
 dump_if_failed "$T"/out.* "$T"/err.*
 done_testing
