@@ -4,9 +4,9 @@
 # (issue 9). Every vmboot exits 0, every output has the right size and
 # SHA-256 (computed here from GNU yes: the same bytes), nothing is left
 # behind (no vmboot process, nothing in its TMPDIR). The wall time and the
-# peak memory are printed as comments: the sum of the vmboots' VmHWM
-# (guest memory they touched included) and the test host's lowest
-# MemAvailable, both sampled every 0.2 s.
+# peak memory are printed as comments: the sum of the vmboots' peak RSS
+# (guest memory they touched included; from wait4, exact) and the test
+# host's lowest MemAvailable (sampled every 0.2 s).
 . "$(dirname "$0")/lib/tap.sh"
 . "$TESTS_DIR/fixtures/images.sh"
 
@@ -15,6 +15,7 @@ need vmboot 'is under test (make)'
 need vminit 'is under test (make)'
 need oci-unpack 'unpacks the image'
 need mkext4 'writes the root filesystem'
+need /usr/bin/time 'measures the peak memory of each vmboot (Debian: time)'
 
 N=8
 SIZE=10485760
@@ -101,7 +102,7 @@ for b in $(seq 1 $batch); do
 	[ "$b" = "$reset_batch" ] && continue
 	like "$(cat "$T/out.$b")" 'left=<>' "batch $b: no vmboot process, socket or temporary directory left"
 done
-is "$(sed -n 's/^hwm_n=//p' "$T/out")" $N "the memory of all $N vmboots was sampled"
+is "$(sed -n 's/^rss_n=//p' "$T/out")" $N "the peak memory of all $N vmboots was measured"
 _tap_n=$((_tap_n + 1))
 if [ $faults -eq 0 ]; then echo "ok $_tap_n - no guest triple-faulted"
 else echo "not ok $_tap_n - no guest triple-faulted ($faults did) # TODO nested SVM under TCG"
@@ -117,7 +118,7 @@ mib() {	# field: its KiB in MiB, or "?" when the report lacks it
 	case $_k in ''|*[!0-9]*) echo '?' ;; *) echo $((_k / 1024)) ;; esac
 }
 diag "$N VMs x $((SIZE >> 20)) MiB: wall $(v wall_ms) ms from the first start to the last exit"
-diag "peak memory: vmboots' VmHWM sum $(mib hwm_sum_kb) MiB;" \
+diag "peak memory: vmboots' peak RSS sum $(mib rss_sum_kb) MiB;" \
 	"test host MemAvailable $(mib before_avail_kb) MiB before," \
 	"lowest $(mib min_avail_kb) MiB while running"
 dump_if_failed "$T"/out.* "$T"/err.*

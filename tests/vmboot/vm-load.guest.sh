@@ -13,15 +13,12 @@ export TMPDIR=/tmp/vmtmp
 mkdir -p $TMPDIR /tmp/out
 now() { /usr/bin/date +%s%N; }
 
-# Peak memory, sampled: each vmboot's VmHWM (its own peak RSS, guest memory
-# it touched included) kept per pid, and the test host's lowest MemAvailable.
+# Peak memory: each vmboot's own peak RSS (guest memory it touched
+# included), exact, from wait4 through GNU time; a sampler would miss a
+# VM that dies young. The test host's lowest MemAvailable is sampled.
 sample() {
 	min=
 	while [ ! -e /tmp/stop ]; do
-		for p in $(pgrep -x vmboot); do
-			h=$(awk '/^VmHWM:/ { print $2 }' /proc/$p/status 2>/dev/null)
-			[ -n "$h" ] && echo "$h" >/tmp/hwm.$p
-		done
 		a=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 		[ -z "$min" ] || [ "$a" -lt "$min" ] && min=$a && echo "$min" >/tmp/minavail
 		sleep 0.2
@@ -34,7 +31,8 @@ t0=$(now)
 pids=
 for i in "$@"; do
 	# A read-only disk: eight VMs share one image.
-	./vmboot -k vmlinux -d bb/rootfs.ext4,ro --timeout 600 --spec bb/config.json \
+	/usr/bin/time -f 'maxrss_kb=%M' -o /tmp/out/$i.rss \
+		./vmboot -k vmlinux -d bb/rootfs.ext4,ro --timeout 600 --spec bb/config.json \
 		-- sh -c "yes cz-load-$i | head -c $SIZE" >/tmp/out/$i 2>/tmp/out/$i.err &
 	pids="$pids $!:$i"
 done
@@ -50,7 +48,8 @@ for i in "$@"; do
 	echo "vm $i size=$(wc -c </tmp/out/$i) sha=$(sha256sum </tmp/out/$i | cut -d' ' -f1) err=<$(tr '\n' '|' </tmp/out/$i.err)>"
 done
 echo "wall_ms=$(( (t1 - t0) / 1000000 ))"
-echo "hwm_sum_kb=$(cat /tmp/hwm.* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
-echo "hwm_n=$(ls /tmp/hwm.* 2>/dev/null | wc -l)"
+rss() { for i in "$@"; do sed -n 's/^maxrss_kb=//p' /tmp/out/$i.rss; done; }
+echo "rss_sum_kb=$(rss "$@" | awk '{ s += $1 } END { print s + 0 }')"
+echo "rss_n=$(rss "$@" | wc -l)"
 echo "min_avail_kb=$(cat /tmp/minavail)"
 echo "left=<$(ls -A $TMPDIR; pgrep -x vmboot)>"
