@@ -379,6 +379,26 @@ static void answer_check(struct vcpu *c)
 	atomic_store_explicit(&c->check_done, req, memory_order_release);
 }
 
+/* Where the vCPU stopped, with CZ_DEBUG; always when the guest was
+ * stopped by force (vm->report), so a hang says where it hung. */
+static void cpu_report(struct vcpu *c)
+{
+	bool always = c->vm->report;
+	struct kvm_mp_state mp = { 0 };
+	struct kvm_regs r = { 0 };
+	void (*say)(const char *, ...) = always ? warnf : debugf;
+
+	ioctl(c->fd, KVM_GET_REGS, &r);
+	ioctl(c->fd, KVM_GET_MP_STATE, &mp);
+	say("cpu%d: stopped at rip 0x%llx, interrupts %s, %s; exits: io %lu, "
+	    "mmio %lu, hlt %lu, intr %lu", c->id, (unsigned long long)r.rip,
+	    r.rflags & RFLAGS_IF ? "on" : "off",
+	    mp.mp_state == KVM_MP_STATE_HALTED ? "halted" : "running",
+	    c->exits[KVM_EXIT_IO], c->exits[KVM_EXIT_MMIO],
+	    c->exits[KVM_EXIT_HLT], c->exits[KVM_EXIT_INTR]);
+	kvm_stats_show(c->stats_fd, c->id, always);
+}
+
 static void *cpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -405,16 +425,7 @@ static void *cpu_thread(void *arg)
 		if (!handle_exit(c))
 			break;
 	}
-	{
-		struct kvm_regs r = { 0 };
-
-		ioctl(c->fd, KVM_GET_REGS, &r);
-		debugf("cpu%d: stopped at rip 0x%llx; exits: io %lu, mmio %lu, "
-		    "hlt %lu, intr %lu", c->id, (unsigned long long)r.rip,
-		    c->exits[KVM_EXIT_IO], c->exits[KVM_EXIT_MMIO],
-		    c->exits[KVM_EXIT_HLT], c->exits[KVM_EXIT_INTR]);
-		kvm_stats_debug(c->stats_fd, c->id);
-	}
+	cpu_report(c);
 	return NULL;
 }
 

@@ -1,6 +1,6 @@
 /* kvmstats.c: a vCPU's statistics as KVM keeps them (the binary stats
  * fd, Linux 5.14+; Documentation/virt/kvm/api.rst, KVM_GET_STATS_FD).
- * For -v, the exit counters: vmboot sees only the exits that reach
+ * With CZ_DEBUG, or for a guest stopped by force, the exit counters: vmboot sees only the exits that reach
  * userspace; these also count the ones KVM handles itself (in-kernel
  * PIT, PIC, IOAPIC and LAPIC, MSRs, CPUID, halts), which are what a boot
  * under nested virtualization pays for. For the power-off watch (cpu.c),
@@ -79,14 +79,14 @@ int kvm_stats_get(int fd, off_t off, uint64_t *v)
 
 /* fd: the vCPU's stats fd that kvm_stats_open returned (-1 on an older
  * KVM: then only the userspace counts are shown). */
-void kvm_stats_debug(int fd, int id)
+void kvm_stats_show(int fd, int id, bool always)
 {
 	struct kvm_stats_header h;
 	char line[STATS_LINE];
 	size_t used = 0, dsz;
 	uint8_t *descs;
 
-	if (!getenv("CZ_DEBUG") || fd < 0)
+	if ((!always && !getenv("CZ_DEBUG")) || fd < 0)
 		return;
 	line[0] = 0;
 	descs = read_descs(fd, &h, &dsz);
@@ -109,6 +109,6 @@ void kvm_stats_debug(int fd, int id)
 			break;
 		used += n;
 	}
-	debugf("cpu%d: KVM counts:%s", id, line);
+	(always ? warnf : debugf)("cpu%d: KVM counts:%s", id, line);
 	free(descs);
 }

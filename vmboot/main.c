@@ -20,6 +20,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "netbridge.h"
+#include "virtio.h"
 #include "vmboot.h"
 #include "xalloc.h"
 
@@ -356,6 +357,10 @@ static int wait_guest(struct vm *vm, int sigfd)
 		} else if (n == 0) {
 			warnf("guest did not stop within %d ms%s; stopping it",
 			    STOP_TIMEOUT_MS, signo ? " of a signal" : "");
+			/* What a bug report needs: the devices now, the
+			 * vCPUs as they stop. */
+			virtio_report();
+			vm->report = true;
 			vm_set_stop(vm, VM_STOP_SIGNAL, signo ? 128 + signo :
 			    EXIT_CTR_TIMEOUT);
 		}

@@ -648,11 +648,34 @@ static void vsock_reset(struct virtio_dev *dev)
 	v->nrst = 0;
 }
 
+static void vsock_report(struct virtio_dev *dev)
+{
+	struct vsock *v = dev->priv;
+
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+		struct conn *c = v->conns[i];
+
+		if (!c)
+			continue;
+		warnf("vsock %u<->%u: state %d, owed %#x; to the guest: sent %u, "
+		    "guest forwarded %u of its %u, readable %d, eof %d/%d; "
+		    "from the guest: %u buffered, forwarded %u, told %u, "
+		    "eof %d, no-receive %d; polling %#x", c->local_port,
+		    c->peer_port, c->state, c->pending, c->tx_cnt,
+		    c->peer_fwd_cnt, c->peer_buf_alloc, c->readable,
+		    c->host_eof, c->sent_eof, c->len, c->fwd_cnt, c->fwd_told,
+		    c->guest_eof, c->guest_no_rcv, c->events);
+	}
+	if (v->nrst)
+		warnf("vsock: %u resets owed", v->nrst);
+}
+
 static const struct virtio_ops vsock_ops = {
 	.device_id = VIRTIO_ID_VSOCK,
 	.nqueues = 3,
 	.kick = vsock_kick,
 	.reset = vsock_reset,
+	.report = vsock_report,
 };
 
 struct virtio_dev *vsock_new(const char *path, const struct gmem *mem,

@@ -56,6 +56,8 @@ struct virtio_ops {
 	void (*activate)(struct virtio_dev *dev);
 	/* The driver reset the device (lock held): drop in-flight state. */
 	void (*reset)(struct virtio_dev *dev);
+	/* Optional, lock held: the model's own state for virtio_report. */
+	void (*report)(struct virtio_dev *dev);
 };
 
 struct virtio_dev {
@@ -105,5 +107,9 @@ void virtio_notify(struct virtio_dev *dev, unsigned q);
 void virtio_fail(struct virtio_dev *dev, const char *why);
 /* Whether the device is live: DRIVER_OK and not broken. */
 bool virtio_live(const struct virtio_dev *dev);
+/* For a guest that stopped answering: every attached device's status,
+ * interrupt bits and queue indices on stderr, and the model's own
+ * state, so a report tells a stuck device from a stuck guest. */
+void virtio_report(void);
 
 #endif

@@ -147,6 +147,7 @@ struct vm {
 	struct ctr_run *ctr;	/* with --spec */
 	int main_status;	/* the main process's status, -1 until known */
 	bool shutdown_asked;	/* a reset after this is a clean end */
+	bool report;		/* stopped by force: the vCPUs say where */
 	pthread_t watch;	/* cpu.c: the power-off watch */
 	bool watch_started;
 	/* kernelmap.c: the kernel's pages mapped from its file, and the
@@ -213,8 +214,9 @@ struct kvm_probe {
 void kvm_probe_start(struct kvm_probe *p, struct vm *vm);
 int kvm_probe_wait(struct kvm_probe *p);
 
-/* kvmstats.c: with CZ_DEBUG, a vCPU's exit counters as KVM keeps them. */
-void kvm_stats_debug(int stats_fd, int id);
+/* kvmstats.c: a vCPU's exit counters as KVM keeps them, with CZ_DEBUG
+ * or always. */
+void kvm_stats_show(int stats_fd, int id, bool always);
 /* The vCPU's stats fd, with the data offset of each of the n named
  * single-value stats in offs (-1: KVM has none of that name); -1 when
  * KVM has no stats fd. */
