@@ -56,6 +56,13 @@ void mmio_register(uint64_t base, uint64_t len, bus_fn *fn, void *priv)
 	add(&mmio_bus, base, len, fn, priv);
 }
 
+void mmio_each(bus_fn *fn, void (*each)(void *priv))
+{
+	for (int i = 0; i < mmio_bus.n; i++)
+		if (mmio_bus.r[i].fn == fn)
+			each(mmio_bus.r[i].priv);
+}
+
 int pio_access(uint64_t port, uint8_t *data, uint32_t len, bool write)
 {
 	return access(&pio_bus, port, data, len, write);

@@ -383,9 +383,10 @@ static void answer_check(struct vcpu *c)
  * stopped by force (vm->report), so a hang says where it hung. */
 static void cpu_report(struct vcpu *c)
 {
-	bool always = c->vm->report;
+	bool always = __atomic_load_n(&c->vm->report, __ATOMIC_ACQUIRE);
 	struct kvm_mp_state mp = { 0 };
 	struct kvm_regs r = { 0 };
+	__attribute__((format(printf, 1, 2)))
 	void (*say)(const char *, ...) = always ? warnf : debugf;
 
 	ioctl(c->fd, KVM_GET_REGS, &r);

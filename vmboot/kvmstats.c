@@ -1,10 +1,11 @@
 /* kvmstats.c: a vCPU's statistics as KVM keeps them (the binary stats
  * fd, Linux 5.14+; Documentation/virt/kvm/api.rst, KVM_GET_STATS_FD).
- * With CZ_DEBUG, or for a guest stopped by force, the exit counters: vmboot sees only the exits that reach
- * userspace; these also count the ones KVM handles itself (in-kernel
- * PIT, PIC, IOAPIC and LAPIC, MSRs, CPUID, halts), which are what a boot
- * under nested virtualization pays for. For the power-off watch (cpu.c),
- * single values read with a pread, without stopping the vCPU. */
+ * With CZ_DEBUG, or for a guest stopped by force, the exit counters:
+ * vmboot sees only the exits that reach userspace; these also count the
+ * ones KVM handles itself (in-kernel PIT, PIC, IOAPIC and LAPIC, MSRs,
+ * CPUID, halts), which are what a boot under nested virtualization pays
+ * for. For the power-off watch (cpu.c), single values read with a pread,
+ * without stopping the vCPU. */
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@ void kvm_stats_show(int fd, int id, bool always)
 	char line[STATS_LINE];
 	size_t used = 0, dsz;
 	uint8_t *descs;
+	__attribute__((format(printf, 1, 2)))
+	void (*say)(const char *, ...) = always ? warnf : debugf;
 
 	if ((!always && !getenv("CZ_DEBUG")) || fd < 0)
 		return;
@@ -109,6 +112,6 @@ void kvm_stats_show(int fd, int id, bool always)
 			break;
 		used += n;
 	}
-	(always ? warnf : debugf)("cpu%d: KVM counts:%s", id, line);
+	say("cpu%d: KVM counts:%s", id, line);
 	free(descs);
 }

@@ -360,7 +360,7 @@ static int wait_guest(struct vm *vm, int sigfd)
 			/* What a bug report needs: the devices now, the
 			 * vCPUs as they stop. */
 			virtio_report();
-			vm->report = true;
+			__atomic_store_n(&vm->report, true, __ATOMIC_RELEASE);
 			vm_set_stop(vm, VM_STOP_SIGNAL, signo ? 128 + signo :
 			    EXIT_CTR_TIMEOUT);
 		}

@@ -273,40 +273,38 @@ void virtio_dev_destroy(struct virtio_dev *dev)
 	pthread_mutex_destroy(&dev->lock);
 }
 
-/* The attached devices, for virtio_report. */
-#define REPORT_MAX 16
-static struct virtio_dev *attached[REPORT_MAX];
-static unsigned nattached;
+static void report_one(void *priv)
+{
+	struct virtio_dev *dev = priv;
 
+	/* A device thread stuck inside the lock is itself the news. */
+	if (pthread_mutex_trylock(&dev->lock) != 0) {
+		warnf("%s: its lock is held", dev->name);
+		return;
+	}
+	warnf("%s: status %#x, interrupt status %#x%s", dev->name,
+	    dev->status, __atomic_load_n(&dev->isr, __ATOMIC_SEQ_CST),
+	    dev->broken ? ", needs reset" : "");
+	for (unsigned q = 0; q < dev->ops->nqueues; q++) {
+		struct virtq *vq = &dev->vq[q];
+
+		if (!vq->ready)
+			continue;
+		warnf("%s: queue %u: available %u, taken %u, used %u%s",
+		    dev->name, q,
+		    __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE),
+		    vq->last_avail, vq->used_idx,
+		    virtq_need_interrupt(vq) ? "" : ", interrupts off");
+	}
+	if (dev->ops->report)
+		dev->ops->report(dev);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* The devices are the bus's ranges that virtio_mmio_access answers. */
 void virtio_report(void)
 {
-	for (unsigned i = 0; i < nattached; i++) {
-		struct virtio_dev *dev = attached[i];
-
-		/* A device thread stuck inside the lock is itself the news. */
-		if (pthread_mutex_trylock(&dev->lock) != 0) {
-			warnf("%s: its lock is held", dev->name);
-			continue;
-		}
-		warnf("%s: status %#x, interrupt status %#x%s", dev->name,
-		    dev->status, __atomic_load_n(&dev->isr, __ATOMIC_SEQ_CST),
-		    dev->broken ? ", needs reset" : "");
-		for (unsigned q = 0; q < dev->ops->nqueues; q++) {
-			struct virtq *vq = &dev->vq[q];
-
-			if (!vq->ready)
-				continue;
-			warnf("%s: queue %u: available %u, taken %u, used %u%s",
-			    dev->name, q,
-			    __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE),
-			    vq->last_avail, vq->used_idx,
-			    virtq_need_interrupt(vq) ? "" :
-			    ", interrupts off");
-		}
-		if (dev->ops->report)
-			dev->ops->report(dev);
-		pthread_mutex_unlock(&dev->lock);
-	}
+	mmio_each(virtio_mmio_access, report_one);
 }
 
 /* Puts the device on the guest's bus: a window, an interrupt line, one
@@ -328,7 +326,5 @@ int virtio_mmio_attach(struct vm *vm, struct virtio_dev *dev)
 		return -1;
 	vm_cmdline_append(vm, "virtio_mmio.device=4K@0x%llx:%d",
 	    (unsigned long long)dev->base, dev->irq);
-	if (nattached < REPORT_MAX)
-		attached[nattached++] = dev;
 	return 0;
 }

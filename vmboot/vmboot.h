@@ -226,6 +226,8 @@ int kvm_stats_get(int fd, off_t off, uint64_t *v);
 /* bus.c: dispatch of port and MMIO accesses. */
 void pio_register(uint64_t base, uint64_t len, bus_fn *fn, void *priv);
 void mmio_register(uint64_t base, uint64_t len, bus_fn *fn, void *priv);
+/* Calls each with the priv of every MMIO range that fn answers. */
+void mmio_each(bus_fn *fn, void (*each)(void *priv));
 /* 0 when something handled it. Unclaimed reads return all ones. */
 int pio_access(uint64_t port, uint8_t *data, uint32_t len, bool write);
 int mmio_access(uint64_t addr, uint8_t *data, uint32_t len, bool write);
