@@ -56,7 +56,7 @@ MUSL_KHDR := $(BUILD)/musl/kernel-headers
 $(MUSL_KHDR):
 	@mkdir -p $@
 	ln -sfn /usr/include/linux $@/linux
-	ln -sfn /usr/include/$(shell $(CC) -dumpmachine)/asm $@/asm
+	ln -sfn /usr/include/$(shell $(MUSLCC) -print-multiarch)/asm $@/asm
 	ln -sfn /usr/include/asm-generic $@/asm-generic
 
 $(BUILD)/musl/obj/%.o: %.c | $(MUSL_KHDR)

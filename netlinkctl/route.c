@@ -188,7 +188,7 @@ static int route_modify(struct ctx *c, int add, int argc, char **argv)
 	} else if (parse_prefix(argv[0], &rt.family, rt.dst, &rt.dst_len) < 0) {
 		usage_error("route: %s: not a prefix", argv[0]);
 	}
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) {	/* key value pairs */
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
@@ -207,7 +207,6 @@ static int route_modify(struct ctx *c, int add, int argc, char **argv)
 		} else {
 			usage_error("route: %s: unknown", k);
 		}
-		i++;
 	}
 	if (is_default)
 		rt.family = gw_family != AF_UNSPEC ? gw_family

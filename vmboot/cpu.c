@@ -117,14 +117,16 @@ static void setup_msrs(struct vcpu *cpu)
 		{ MSR_MTRR_DEF_TYPE, 1 << 11 | 6 },		/* MTRRs on, WB */
 	};
 	enum { N = sizeof init / sizeof init[0] };
-	struct {
+	/* struct kvm_msrs ends in a flexible array: the entries follow it
+	 * in one buffer. */
+	union {
 		struct kvm_msrs h;
-		struct kvm_msr_entry e[N];
+		char room[sizeof(struct kvm_msrs) + N * sizeof(struct kvm_msr_entry)];
 	} m = { .h.nmsrs = N };
 	int r;
 
 	for (int i = 0; i < N; i++)
-		m.e[i] = (struct kvm_msr_entry){ .index = init[i].idx,
+		m.h.entries[i] = (struct kvm_msr_entry){ .index = init[i].idx,
 		    .data = init[i].val };
 	r = ioctl(cpu->fd, KVM_SET_MSRS, &m);
 	if (r < 0)
