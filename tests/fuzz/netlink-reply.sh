@@ -1,8 +1,8 @@
 #!/bin/sh
 # netlink-reply.sh: fuzz lib/netlink's reply parser and decoders with
-# libFuzzer for FUZZ_TIME seconds (default 30). Needs clang.
+# libFuzzer for FUZZ_SECONDS seconds (default 30). Needs clang.
 cd "$(dirname "$0")/../.." || exit 1
-FUZZ_TIME=${FUZZ_TIME:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 OUT=${CZ_BUILD:-build}/fuzz/netlink-reply
 command -v clang >/dev/null || { echo "netlink-reply: clang missing, skipped"; exit 0; }
 mkdir -p "$OUT/corpus" || exit 1
@@ -16,4 +16,4 @@ printf '\000\050\000\000\000\002\000\000\003\001\000\000\000\000\000\000\000\352
 	> "$OUT/corpus/extack"
 printf '\001\054\000\000\000\020\000\002\000\001\000\000\000\000\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000\000\000\000\000\007\000\003\000\154\157\000\000\024\000\000\000\003\000\002\000\001\000\000\000\000\000\000\000\000\000\000\000' \
 	> "$OUT/corpus/link"
-exec "$OUT/fuzz" -max_total_time="$FUZZ_TIME" -max_len=4096 -print_final_stats=1 "$OUT/corpus"
+exec "$OUT/fuzz" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=1 "$OUT/corpus"

@@ -1,12 +1,12 @@
 #!/bin/sh
 # unpack-layout.sh: fuzz oci-unpack's image layout reading (index,
 # manifest and config JSON, reference and platform matching) with
-# libFuzzer for FUZZ_TIME seconds (default 30). Needs clang. die()
+# libFuzzer for FUZZ_SECONDS seconds (default 30). Needs clang. die()
 # longjmps back to the harness, which frees what it jumped over. Crashes
 # found are kept in tests/fuzz/unpack-layout.corpus and replayed by
 # tests/unpack-fuzz-regress.sh.
 cd "$(dirname "$0")/../.." || exit 1
-FUZZ_TIME=${FUZZ_TIME:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 OUT=${CZ_BUILD:-build}/fuzz/unpack-layout
 command -v clang >/dev/null || { echo "unpack-layout: clang missing, skipped"; exit 0; }
 mkdir -p "$OUT/corpus" || exit 1
@@ -21,5 +21,5 @@ clang $CFLAGS -o "$OUT/fuzz" tests/fuzz/unpack-layout.c "$OUT/layout.o" \
 	lib/json.c lib/digest.c lib/xalloc.c -lyajl -lcrypto -lsodium || exit 1
 # FUZZ_REPLAY=1: run each kept input once (tests/unpack-fuzz-regress.sh).
 [ -n "${FUZZ_REPLAY:-}" ] && exec "$OUT/fuzz" tests/fuzz/unpack-layout.corpus/*
-exec "$OUT/fuzz" -max_total_time="$FUZZ_TIME" -max_len=4096 \
+exec "$OUT/fuzz" -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
 	-print_final_stats=1 "$OUT/corpus" tests/fuzz/unpack-layout.corpus
