@@ -41,10 +41,10 @@ echo "image: 7 layers, ${size} KiB; $RUNS rounds, one run of each side a round"
 median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 pm=$(cut -d' ' -f1 "$T/times" | median)
 sm=$(cut -d' ' -f2 "$T/times" | median)
-rm=$(awk '{ print $1 / $2 }' "$T/times" | median)
+ratio=$(awk '{ print $1 / $2 }' "$T/times" | median)
 pb=$(cut -d' ' -f1 "$T/times" | sort -n | head -1)
 sb=$(cut -d' ' -f2 "$T/times" | sort -n | head -1)
 echo "oci-pull:    median $pm ms, best $pb ms"
 echo "skopeo copy: median $sm ms, best $sb ms"
-awk -v r="$rm" -v pb="$pb" -v sb="$sb" 'BEGIN {
+awk -v r="$ratio" -v pb="$pb" -v sb="$sb" 'BEGIN {
 	printf "ratio oci-pull/skopeo: %.2f, the median of the rounds (goal <= 0.50); %.2f of the best times\n", r, pb / sb }'
