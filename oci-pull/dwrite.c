@@ -13,15 +13,18 @@
 void dw_init(struct dwriter *w)
 {
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->more, NULL);
+	pthread_cond_init(&w->to_hash, NULL);
+	pthread_cond_init(&w->to_write, NULL);
 	pthread_cond_init(&w->done, NULL);
-	w->head = NULL;
-	w->tail = &w->head;
+	w->hash_head = w->write_head = NULL;
+	w->hash_tail = &w->hash_head;
+	w->write_tail = &w->write_head;
 	w->free_bufs = NULL;
 	w->nfree = w->nbufs = w->inflight = 0;
 	w->arena_map = w->arena = NULL;
 	w->arena_len = w->arena_used = 0;
-	w->closing = w->threaded = w->started = 0;
+	w->closing = w->writing = 0;
+	w->nhashers = w->idle = 0;
 }
 
 int dw_direct(int fd)
@@ -66,19 +69,69 @@ static void written(struct dwriter *w, struct dw_stream *s, char *buf, int err)
 	pthread_cond_broadcast(&w->done);
 }
 
-static void *worker(void *arg)
+static void push(struct dw_item ***tail, struct dw_item *it)
+{
+	it->next = NULL;
+	**tail = it;
+	*tail = &it->next;
+}
+
+/* The first item to hash whose stream no thread is hashing, unlinked;
+ * NULL when there is none. Called with the lock held. */
+static struct dw_item *take_to_hash(struct dwriter *w)
+{
+	struct dw_item **p, *it;
+
+	for (p = &w->hash_head; (it = *p); p = &it->next)
+		if (!it->s->busy) {
+			if (!(*p = it->next))
+				w->hash_tail = p;
+			it->s->busy = 1;
+			return it;
+		}
+	return NULL;
+}
+
+static void *hasher_main(void *arg)
 {
 	struct dwriter *w = arg;
 	struct dw_item *it;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (!w->head && !w->closing)
-			pthread_cond_wait(&w->more, &w->lock);
-		if (!(it = w->head))
+		w->idle++;
+		while (!(it = take_to_hash(w)) && !w->closing)
+			pthread_cond_wait(&w->to_hash, &w->lock);
+		w->idle--;
+		if (!it)
 			break;
-		if (!(w->head = it->next))
-			w->tail = &w->head;
+		pthread_mutex_unlock(&w->lock);
+		hasher_update(it->s->h, it->buf, it->len);
+		pthread_mutex_lock(&w->lock);
+		it->s->busy = 0;
+		push(&w->write_tail, it);
+		pthread_cond_signal(&w->to_write);
+		/* The stream's next buffer may be queued behind this one. */
+		if (w->hash_head)
+			pthread_cond_signal(&w->to_hash);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+	struct dwriter *w = arg;
+	struct dw_item *it;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->write_head && !w->closing)
+			pthread_cond_wait(&w->to_write, &w->lock);
+		if (!(it = w->write_head))
+			break;
+		if (!(w->write_head = it->next))
+			w->write_tail = &w->write_head;
 		pthread_mutex_unlock(&w->lock);
 		int err = put_data(it->s->fd, it->buf, it->len, it->off);
 		pthread_mutex_lock(&w->lock);
@@ -154,31 +207,39 @@ void dw_put(struct dwriter *w, char *buf)
 
 void dw_write(struct dwriter *w, struct dw_stream *s, char *buf, size_t len, off_t off)
 {
-	struct dw_item *it;
+	struct dw_item *it = xmalloc(sizeof *it);
 
-	/* The thread starts with the first write: a pull that has every
-	 * blob already needs none. */
-	if (!w->started) {
-		w->started = 1;
-		w->threaded = pthread_create(&w->thread, NULL, worker, w) == 0;
-	}
-	if (!w->threaded) {
-		int err = put_data(s->fd, buf, len, off);
-		pthread_mutex_lock(&w->lock);
-		s->pending++;
-		w->inflight++;
-		written(w, s, buf, err);
-		pthread_mutex_unlock(&w->lock);
-		return;
-	}
-	it = xmalloc(sizeof *it);
 	*it = (struct dw_item){ .s = s, .buf = buf, .len = len, .off = off };
 	pthread_mutex_lock(&w->lock);
 	s->pending++;
 	w->inflight++;
-	*w->tail = it;
-	w->tail = &it->next;
-	pthread_cond_signal(&w->more);
+	/* Threads start with the first write that needs them: a pull that
+	 * has every blob already starts none. */
+	if (!w->writing)
+		w->writing = pthread_create(&w->writer, NULL, writer_main, w) == 0;
+	if (s->h && w->idle == 0 && w->nhashers < DW_HASHERS &&
+	    pthread_create(&w->hashers[w->nhashers], NULL, hasher_main, w) == 0)
+		w->nhashers++;
+	if (!w->writing || (s->h && w->nhashers == 0)) {
+		/* No thread: all of it here. Earlier buffers of the stream
+		 * went the same way, so the order holds. */
+		pthread_mutex_unlock(&w->lock);
+		if (s->h)
+			hasher_update(s->h, buf, len);
+		int err = put_data(s->fd, buf, len, off);
+		free(it);
+		pthread_mutex_lock(&w->lock);
+		written(w, s, buf, err);
+		pthread_mutex_unlock(&w->lock);
+		return;
+	}
+	if (s->h) {
+		push(&w->hash_tail, it);
+		pthread_cond_signal(&w->to_hash);
+	} else {
+		push(&w->write_tail, it);
+		pthread_cond_signal(&w->to_write);
+	}
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -208,10 +269,13 @@ void dw_finish(struct dwriter *w)
 {
 	pthread_mutex_lock(&w->lock);
 	w->closing = 1;
-	pthread_cond_broadcast(&w->more);
+	pthread_cond_broadcast(&w->to_hash);
+	pthread_cond_broadcast(&w->to_write);
 	pthread_mutex_unlock(&w->lock);
-	if (w->threaded)
-		pthread_join(w->thread, NULL);
+	for (size_t i = 0; i < w->nhashers; i++)
+		pthread_join(w->hashers[i], NULL);
+	if (w->writing)
+		pthread_join(w->writer, NULL);
 	/* Every buffer is back by now: the caller put or wrote each. */
 	for (size_t i = 0; i < w->nfree; i++)
 		if (!in_arena(w, w->free_bufs[i]))
@@ -219,7 +283,8 @@ void dw_finish(struct dwriter *w)
 	free(w->free_bufs);
 	if (w->arena_map)
 		munmap(w->arena_map, w->arena_len);
-	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->to_hash);
+	pthread_cond_destroy(&w->to_write);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->lock);
 }

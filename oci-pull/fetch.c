@@ -44,12 +44,12 @@ struct xfer {
 	char *part;
 	int private_part;	/* another run holds the shared partial */
 	struct hasher h;
-	unsigned long long have;	/* bytes in the file, buf and the hasher */
+	unsigned long long have;	/* received: in the file, buf, hasher or dw */
 	char *buf;			/* received, not yet written */
 	size_t buflen;
 	/* A partial made by this run is written with O_DIRECT where the
 	 * filesystem allows it: dbuf fills up to DW_BUF_SIZE at file offset
-	 * doff, then goes to the writer thread. */
+	 * doff, then goes to dwrite.h's threads, to be hashed and written. */
 	int direct;
 	struct dw_stream ds;
 	char *dbuf;
@@ -202,7 +202,7 @@ static int create_partial(struct xfer *x)
 		return 0;
 	if (lock_partial(x) < 0 || (!x->private_part && ftruncate(x->fd, 0) < 0))
 		return part_failed(x, errno);
-	x->ds = (struct dw_stream){ .fd = x->fd };
+	x->ds = (struct dw_stream){ .fd = x->fd, .h = &x->h };
 	x->doff = 0;
 	x->direct = dw_direct(x->fd);
 	return 0;
@@ -236,9 +236,10 @@ static int direct_put(struct xfer *x, const char *data, size_t n)
 }
 
 /* Ends direct mode: the aligned part of dbuf is queued, every write
- * waited for, and the unaligned rest written through the page cache,
- * so the file holds all that was received and its offset is at the
- * end (a retry appends buffered). On failure says why in x->fail. */
+ * waited for, and the unaligned rest hashed and written through the
+ * page cache, so the file and the hasher hold all that was received
+ * and the file offset is at the end (a retry appends buffered). On
+ * failure says why in x->fail. */
 static int direct_end(struct xfer *x)
 {
 	char tail[DW_ALIGN];
@@ -258,6 +259,7 @@ static int direct_end(struct xfer *x)
 	x->direct = 0;
 	if ((err = dw_drain(x->dw, &x->ds)))
 		return part_failed(x, err);
+	hasher_update(&x->h, tail, tlen);
 	if ((fl = fcntl(x->fd, F_GETFL)) < 0 || fcntl(x->fd, F_SETFL, fl & ~O_DIRECT) < 0 ||
 	    lseek(x->fd, (off_t)x->doff, SEEK_SET) < 0 || write_all(x->fd, tail, tlen) < 0)
 		return part_failed(x, errno);
@@ -351,9 +353,14 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	if (create_partial(x) < 0)
 		return 0;
-	if ((x->direct ? direct_put(x, data, n) : buffered_put(x, data, n)) < 0)
-		return 0;
-	hasher_update(&x->h, data, n);
+	if (x->direct) {
+		if (direct_put(x, data, n) < 0)	/* the writer hashes it */
+			return 0;
+	} else {
+		if (buffered_put(x, data, n) < 0)
+			return 0;
+		hasher_update(&x->h, data, n);
+	}
 	x->have += n;
 	return n;
 }

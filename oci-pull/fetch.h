@@ -4,8 +4,8 @@
  * them into blobs/ while other transfers go on. A partial left by an
  * interrupted run is re-hashed and resumed with a Range request.
  * Transfers run together on one libcurl multi handle; each retries on
- * its own. A partial this run creates is written with O_DIRECT by the
- * writer thread of dwrite.h, so the loop only hashes and copies. */
+ * its own. A partial this run creates is hashed and written with
+ * O_DIRECT by the threads of dwrite.h, so the loop only copies. */
 #ifndef OCI_PULL_FETCH_H
 #define OCI_PULL_FETCH_H
 
