@@ -109,6 +109,8 @@ static void *hasher_main(void *arg)
 		hasher_update(it->s->h, it->buf, it->len);
 		pthread_mutex_lock(&w->lock);
 		it->s->busy = 0;
+		it->s->hashing--;
+		pthread_cond_broadcast(&w->done);
 		push(&w->write_tail, it);
 		pthread_cond_signal(&w->to_write);
 		/* The stream's next buffer may be queued behind this one. */
@@ -234,12 +236,21 @@ void dw_write(struct dwriter *w, struct dw_stream *s, char *buf, size_t len, off
 		return;
 	}
 	if (s->h) {
+		s->hashing++;
 		push(&w->hash_tail, it);
 		pthread_cond_signal(&w->to_hash);
 	} else {
 		push(&w->write_tail, it);
 		pthread_cond_signal(&w->to_write);
 	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void dw_hashed(struct dwriter *w, struct dw_stream *s)
+{
+	pthread_mutex_lock(&w->lock);
+	while (s->hashing > 0)
+		pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 }
 

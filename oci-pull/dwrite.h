@@ -44,6 +44,7 @@ struct dw_stream {
 	int fd;
 	struct hasher *h;	/* fed each buffer before it is written */
 	unsigned pending;	/* queued, being hashed or written */
+	unsigned hashing;	/* queued or being hashed */
 	int busy;		/* a hashing thread has one of its buffers */
 	int err;		/* errno of the first failed write, or 0 */
 };
@@ -83,6 +84,8 @@ void dw_put(struct dwriter *w, char *buf);
 /* Queues len bytes of buf (len and off multiples of DW_ALIGN) for
  * s->h and then s->fd at off; buf returns to the pool once written. */
 void dw_write(struct dwriter *w, struct dw_stream *s, char *buf, size_t len, off_t off);
+/* Waits until s->h has every buffer queued so far, not for the writes. */
+void dw_hashed(struct dwriter *w, struct dw_stream *s);
 /* Waits for s's writes: 0, or the errno of the first that failed. */
 int dw_drain(struct dwriter *w, struct dw_stream *s);
 /* The same without waiting: 0 so far, or an errno. */

@@ -55,6 +55,11 @@ struct xfer {
 	char *dbuf;
 	size_t dlen;
 	unsigned long long doff;
+	/* A complete body's unaligned end, written once the direct writes
+	 * before it are done (settle set): by the syncer, see finish. */
+	char tail[DW_ALIGN];
+	size_t tlen;
+	int settle;
 	unsigned long long kicked;	/* bytes of the file sent to writeback */
 	unsigned long long from;	/* where this request started */
 	int attempts, reauthed, restarted, body_started;
@@ -95,6 +100,7 @@ static void drop_direct(struct xfer *x)
 		dw_put(x->dw, x->dbuf);
 	x->dbuf = NULL;
 	x->dlen = 0;
+	x->settle = 0;		/* its tail goes too */
 	if (x->fd >= 0)
 		dw_drain(x->dw, &x->ds);
 }
@@ -235,19 +241,15 @@ static int direct_put(struct xfer *x, const char *data, size_t n)
 	return 0;
 }
 
-/* Ends direct mode: the aligned part of dbuf is queued, every write
- * waited for, and the unaligned rest hashed and written through the
- * page cache, so the file and the hasher hold all that was received
- * and the file offset is at the end (a retry appends buffered). On
- * failure says why in x->fail. */
-static int direct_end(struct xfer *x)
+/* Ends direct mode without waiting: the aligned part of dbuf is queued
+ * and the unaligned rest kept in x->tail for direct_settle. */
+static void direct_close(struct xfer *x)
 {
-	char tail[DW_ALIGN];
-	size_t al = x->dlen & ~(size_t)(DW_ALIGN - 1), tlen = x->dlen - al;
-	int err, fl;
+	size_t al = x->dlen & ~(size_t)(DW_ALIGN - 1);
 
+	x->tlen = x->dlen - al;
 	if (x->dbuf) {
-		memcpy(tail, x->dbuf + al, tlen);
+		memcpy(x->tail, x->dbuf + al, x->tlen);
 		if (al)
 			dw_write(x->dw, &x->ds, x->dbuf, al, (off_t)x->doff);
 		else
@@ -257,12 +259,51 @@ static int direct_end(struct xfer *x)
 		x->dlen = 0;
 	}
 	x->direct = 0;
+	x->settle = 1;
+}
+
+/* Waits for x's direct writes, then writes x->tail through the page
+ * cache, so the file holds all that was received and its offset is at
+ * the end (a retry appends buffered). 0, or an errno. */
+static int direct_settle(struct xfer *x)
+{
+	int err, fl, fd = x->ds.fd;
+
 	if ((err = dw_drain(x->dw, &x->ds)))
+		return err;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) < 0 ||
+	    lseek(fd, (off_t)x->doff, SEEK_SET) < 0 || write_all(fd, x->tail, x->tlen) < 0)
+		return errno;
+	return 0;
+}
+
+/* The syncer's step before it commits a verified blob written
+ * directly: the download loop goes on meanwhile, where waiting for the
+ * disk (behind another file's flush: 9-17 ms, once or twice a pull on
+ * the development machine) would stall every transfer. */
+static int settle_on_syncer(void *arg)
+{
+	return direct_settle(arg);
+}
+
+/* Completes x's hash: waits for dwrite.h's threads to hash what was
+ * queued (not to write it), then hashes the unaligned tail. */
+static void direct_hash_tail(struct xfer *x)
+{
+	dw_hashed(x->dw, &x->ds);
+	hasher_update(&x->h, x->tail, x->tlen);
+}
+
+/* Ends direct mode and waits for it. On failure says why in x->fail. */
+static int direct_end(struct xfer *x)
+{
+	int err;
+
+	direct_close(x);
+	direct_hash_tail(x);
+	x->settle = 0;
+	if ((err = direct_settle(x)))
 		return part_failed(x, err);
-	hasher_update(&x->h, tail, tlen);
-	if ((fl = fcntl(x->fd, F_GETFL)) < 0 || fcntl(x->fd, F_SETFL, fl & ~O_DIRECT) < 0 ||
-	    lseek(x->fd, (off_t)x->doff, SEEK_SET) < 0 || write_all(x->fd, tail, tlen) < 0)
-		return part_failed(x, errno);
 	return 0;
 }
 
@@ -456,6 +497,8 @@ static int finish(struct syncer *q, struct xfer *x)
 
 	if (create_partial(x) < 0)	/* an empty blob has no body */
 		return give_up(x, "blob %s: %s", x->fail);
+	if (x->settle)
+		direct_hash_tail(x);
 	hasher_final(&x->h, &got);
 	if (!digest_equal(&got, &d->digest)) {
 		digest_format(&got, gs);
@@ -474,7 +517,9 @@ static int finish(struct syncer *q, struct xfer *x)
 		return give_up(x, "blob %s: digest mismatch: received %s", gs);
 	}
 	x->commit = (struct syncer_item){ .fd = x->fd, .tmp = x->part, .digest = d->digest,
-					  .unlink_on_fail = x->private_part };
+					  .unlink_on_fail = x->private_part,
+					  .prepare = x->settle ? settle_on_syncer : NULL,
+					  .prepare_arg = x };
 	x->committing = 1;
 	x->fd = -1;
 	x->part = NULL;
@@ -493,9 +538,15 @@ static int done(struct registry *r, struct syncer *q, struct xfer *x, CURLcode c
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	x->attempts++;
-	/* The file holds all that was received, for verifying or resuming. */
-	if (!x->fail[0])
-		flush_buf(x);
+	/* The file holds all that was received, for verifying or resuming;
+	 * a whole body's last direct writes may still be on their way, and
+	 * finish has them settled on the syncer. */
+	if (!x->fail[0]) {
+		if (x->direct && cc == CURLE_OK && x->status / 100 == 2 && x->have == d->size)
+			direct_close(x);
+		else
+			flush_buf(x);
+	}
 	if (x->fail[0]) {
 		if (!x->private_part && x->fd >= 0 && strstr(x->fail, "more than")) {
 			reset_data(x);

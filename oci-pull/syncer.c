@@ -15,11 +15,12 @@ static void commit(const struct store *s, struct syncer_item *it)
 		}
 		return;		/* the caller still needs fd */
 	}
-	if (store_commit_fd(s, it->fd, it->tmp, &it->digest, &it->step) < 0) {
+	if (it->prepare && (it->err = it->prepare(it->prepare_arg)) != 0)
+		it->step = "write";
+	else if (store_commit_fd(s, it->fd, it->tmp, &it->digest, &it->step) < 0)
 		it->err = errno;
-		if (it->unlink_on_fail)
-			unlink(it->tmp);
-	}
+	if (it->err && it->unlink_on_fail)
+		unlink(it->tmp);
 	close(it->fd);
 	it->fd = -1;
 }

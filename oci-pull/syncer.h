@@ -22,9 +22,13 @@ struct syncer_item {
 	struct digest digest;
 	int unlink_on_fail;	/* a private copy: nothing to resume */
 	int sync_only;		/* fdatasync only; fd stays open */
+	/* When set, run first, on the syncer's thread: 0, or an errno
+	 * (the step "write" failed). */
+	int (*prepare)(void *arg);
+	void *prepare_arg;
 	/* After syncer_finish: 0, or the errno of the step that failed. */
 	int err;
-	const char *step;	/* "sync" or "rename" */
+	const char *step;	/* "write", "sync" or "rename" */
 	struct syncer_item *next;
 };
 
