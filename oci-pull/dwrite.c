@@ -109,8 +109,8 @@ static void *hasher_main(void *arg)
 		hasher_update(it->s->h, it->buf, it->len);
 		pthread_mutex_lock(&w->lock);
 		it->s->busy = 0;
-		it->s->hashing--;
-		pthread_cond_broadcast(&w->done);
+		if (--it->s->hashing == 0)	/* for dw_hashed */
+			pthread_cond_broadcast(&w->done);
 		push(&w->write_tail, it);
 		pthread_cond_signal(&w->to_write);
 		/* The stream's next buffer may be queued behind this one. */
@@ -219,15 +219,14 @@ void dw_write(struct dwriter *w, struct dw_stream *s, char *buf, size_t len, off
 	 * has every blob already starts none. */
 	if (!w->writing)
 		w->writing = pthread_create(&w->writer, NULL, writer_main, w) == 0;
-	if (s->h && w->idle == 0 && w->nhashers < DW_HASHERS &&
+	if (w->idle == 0 && w->nhashers < DW_HASHERS &&
 	    pthread_create(&w->hashers[w->nhashers], NULL, hasher_main, w) == 0)
 		w->nhashers++;
-	if (!w->writing || (s->h && w->nhashers == 0)) {
+	if (!w->writing || w->nhashers == 0) {
 		/* No thread: all of it here. Earlier buffers of the stream
 		 * went the same way, so the order holds. */
 		pthread_mutex_unlock(&w->lock);
-		if (s->h)
-			hasher_update(s->h, buf, len);
+		hasher_update(s->h, buf, len);
 		int err = put_data(s->fd, buf, len, off);
 		free(it);
 		pthread_mutex_lock(&w->lock);
@@ -235,14 +234,9 @@ void dw_write(struct dwriter *w, struct dw_stream *s, char *buf, size_t len, off
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	if (s->h) {
-		s->hashing++;
-		push(&w->hash_tail, it);
-		pthread_cond_signal(&w->to_hash);
-	} else {
-		push(&w->write_tail, it);
-		pthread_cond_signal(&w->to_write);
-	}
+	s->hashing++;
+	push(&w->hash_tail, it);
+	pthread_cond_signal(&w->to_hash);
 	pthread_mutex_unlock(&w->lock);
 }
 

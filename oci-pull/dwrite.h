@@ -38,8 +38,7 @@
 #define DW_HASHERS 2
 
 /* One file's writes; lives in the caller's memory. The caller must
- * not touch *h while writes are pending (dw_drain first); h NULL: the
- * buffers are written only. */
+ * not touch *h while writes are pending (dw_drain first). */
 struct dw_stream {
 	int fd;
 	struct hasher *h;	/* fed each buffer before it is written */
